@@ -1,0 +1,3 @@
+from asi_wg.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,200 @@
+"""The two admin sites.
+
+- ``tenant_admin_site`` at ``/<slug>/admin/``: the secretariat's admin for one organisation. The
+  tenant middleware has already activated that organisation's scope, so every scoped manager
+  (lists, detail pages, foreign-key choices, autocompletes, import and export) sees only its
+  rows. Access needs the secretariat role on that organisation; a signed-in person without it
+  gets 404, so the admin of another tenant does not even confirm that it exists.
+- ``platform_admin_site`` at ``/admin/``: for platform superusers, managing tenants and accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import update_wrapper
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import admin
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from django.contrib import messages
+from django.shortcuts import redirect
+from django_scopes import get_scope
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.tmp_storages import MediaStorage
+
+from asi_wg.audit import audit_record
+from groups.models import OrganisationRole
+
+
+def _to_sign_in(request: HttpRequest) -> HttpResponseRedirect:
+    query = urlencode({"next": request.GET.get("next") or request.get_full_path()})
+    return HttpResponseRedirect(f"{settings.LOGIN_URL}?{query}")
+
+
+def is_secretariat(request: HttpRequest) -> bool:
+    organisation = getattr(request, "organisation", None)
+    user = request.user
+    return bool(
+        organisation is not None
+        and user.is_active
+        and user.has_perm(f"groups.{OrganisationRole.SECRETARIAT.value}", organisation)
+    )
+
+
+class TenantAdminSite(admin.AdminSite):
+    site_header = _("Secretariat")
+    index_title = _("Working groups administration")
+    enable_nav_sidebar = True
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return is_secretariat(request)
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        organisation = getattr(request, "organisation", None)
+        if organisation is not None:
+            context["site_header"] = f"{organisation.display_name} secretariat"
+            context["site_title"] = f"{organisation.display_name} secretariat"
+            context["site_url"] = f"/{organisation.slug}/"
+        return context
+
+    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Any:
+        inner = super().admin_view(view, cacheable)
+
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise Http404(_("There is no such page."))
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(wrapper, view)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if request.user.is_authenticated and not self.has_permission(request):
+            raise Http404(_("There is no such page."))
+        return _to_sign_in(request)
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = _("Platform administration")
+    site_title = _("Platform administration")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if request.user.is_authenticated:
+            raise Http404(_("There is no such page."))
+        return _to_sign_in(request)
+
+
+tenant_admin_site = TenantAdminSite(name="tenant_admin")
+platform_admin_site = PlatformAdminSite(name="admin")
+
+
+class TenantImportStorage(MediaStorage):
+    """Keeps an uploaded import between preview and confirmation in the tenant's own folder of
+    the shared media storage: every web worker can read it, and a file name taken from another
+    tenant's preview is simply not found."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        organisation = get_scope().get("organisation")
+        slug = getattr(organisation, "slug", None)
+        if not slug:
+            raise PermissionError("An import is only ever stored within a tenant's scope.")
+        self.MEDIA_FOLDER = f"import-export/{slug}"
+
+
+class TenantModelAdmin(ImportExportModelAdmin):
+    """Admin for a tenant-owned model: secretariat-only, tenant set on save, every change audited."""
+
+    tmp_storage_class = TenantImportStorage
+    import_formats = [CSV, XLSX]
+    export_formats = [CSV, XLSX]
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> Any:
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:
+            messages.error(
+                request,
+                _("This import is no longer waiting for confirmation. Upload the file again."),
+            )
+            return redirect(f"{request.path.rsplit('/process_import/', 1)[0]}/import/")
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return is_secretariat(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request) and bool(self.resource_classes)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request) and bool(self.resource_classes)
+
+    def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        kwargs = super().get_resource_kwargs(request, *args, **kwargs)
+        kwargs["organisation"] = request.organisation  # type: ignore[attr-defined]
+        kwargs["user"] = request.user
+        return kwargs
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        exclude = list(super().get_exclude(request, obj) or [])
+        if _has_field(self.model, "organisation"):
+            exclude.append("organisation")
+        return exclude
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and _has_field(self.model, "organisation"):
+            obj.organisation = request.organisation  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    # Django calls these inside the admin's transaction, right after the change is saved.
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "admin.add", {"changes": _plain(message)})
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "admin.change", {"changes": _plain(message)})
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            self._audit(request, obj, "admin.delete", {})
+        return super().log_deletions(request, queryset)
+
+    def _audit(self, request: HttpRequest, obj: Any, action: str, data: dict[str, Any]) -> None:
+        audit_record(
+            organisation=request.organisation,  # type: ignore[attr-defined]
+            actor=request.user,  # type: ignore[arg-type]
+            action=action,
+            target=obj,
+            data=data,
+        )
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    return any(field.name == name for field in model._meta.get_fields())
+
+
+def _plain(message: Any) -> Any:
+    return message if isinstance(message, list | str) else str(message)

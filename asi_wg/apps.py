@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlatformConfig(AppConfig):
+    name = "asi_wg"
+    verbose_name = "Platform"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,22 @@
+"""Test settings: the same configuration as the environment selects, made fast and quiet."""
+
+import os
+
+os.environ.setdefault("DJANGO_ENV", "test")
+
+from asi_wg.settings import *  # noqa: E402,F403
+from asi_wg.settings import BASE_DIR, DATABASES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "test-media"
+# Jobs queued in a test run inline after commit; the job tests start real workers instead.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that the worker and web processes the job tests start can share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}

@@ -1,0 +1,101 @@
+"""Tenancy: the first URL segment names the organisation, and everything else runs in its scope.
+
+``TenantMiddleware`` resolves ``/<slug>/...`` to an ``Organisation``, puts it on
+``request.organisation`` and wraps the whole response (view, templates, streaming excluded) in
+``django_scopes.scope(organisation=...)``. Requests outside a tenant (sign-in, the platform admin,
+/healthz) run with no scope, so any query on a tenant-owned model there raises ``ScopeError``.
+
+The secretariat's admin lives at ``/<slug>/admin/``. Django's admin reverses its URLs without
+arguments, so for those requests the middleware mounts the tenant admin URLconf under the
+tenant's prefix (script prefix ``/<slug>/admin/``), exactly as if the admin were deployed there.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, get_script_prefix, resolve, set_script_prefix
+from django.utils.translation import gettext as _
+from django_scopes import scope
+
+from groups.models import Organisation
+
+logger = logging.getLogger(__name__)
+
+TENANT_KWARG = "organisation_slug"
+TENANT_ADMIN_URL_NAME = "tenant-admin"
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get(TENANT_KWARG)
+        if slug is None:
+            return self.get_response(request)
+
+        organisation = Organisation.objects.filter(slug=slug).first()
+        if organisation is None:
+            raise Http404(_("There is no organisation at /%(slug)s/.") % {"slug": slug})
+        request.organisation = organisation  # type: ignore[attr-defined]
+
+        if match.url_name == TENANT_ADMIN_URL_NAME:
+            return self._serve_tenant_admin(request, organisation)
+        with scope(organisation=organisation):
+            return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: list[Any],
+        view_kwargs: dict[str, Any],
+    ) -> None:
+        # Views get the organisation as request.organisation, not as a URL argument.
+        view_kwargs.pop(TENANT_KWARG, None)
+
+    def _serve_tenant_admin(self, request: HttpRequest, organisation: Organisation) -> HttpResponse:
+        mount = f"/{organisation.slug}/admin"
+        old_prefix = get_script_prefix()
+        request.urlconf = settings.TENANT_ADMIN_URLCONF  # type: ignore[attr-defined]
+        request.path_info = request.path_info[len(mount) :] or "/"
+        set_script_prefix(old_prefix.rstrip("/") + mount + "/")
+        try:
+            with scope(organisation=organisation):
+                return self.get_response(request)
+        finally:
+            set_script_prefix(old_prefix)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def tenant_task(func: Callable[..., R]) -> Callable[..., R | None]:
+    """Run a Celery task body inside its organisation's scope.
+
+    The task receives ``organisation_id`` as its first keyword argument; the body receives the
+    re-fetched ``organisation`` instead. A tenant deleted since the task was queued is logged and
+    skipped, not retried.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, organisation_id: int, **kwargs: Any) -> R | None:
+        organisation = Organisation.objects.filter(pk=organisation_id).first()
+        if organisation is None:
+            logger.info("%s: organisation %s is gone; nothing to do", func.__name__, organisation_id)
+            return None
+        with scope(organisation=organisation):
+            return func(*args, organisation=organisation, **kwargs)
+
+    return wrapper

@@ -1,0 +1,1 @@
+"""Draft documents, feedback rounds, comments and dispositions: built in a later issue."""

@@ -1,0 +1,254 @@
+"""The secretariat's admin for groups, phases and objectives (tenant-scoped), and tenants
+in the platform admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import get_users_with_perms
+
+from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_admin_site
+from groups import services
+from groups.models import (
+    AuditEntry,
+    ExtensionAnswer,
+    FocusArea,
+    GroupLinkage,
+    Organisation,
+    OrganisationRole,
+    Phase,
+    PhaseExtension,
+    RevisionObjective,
+    Standard,
+    WorkingGroup,
+)
+from groups.resources import (
+    FocusAreaResource,
+    GroupLinkageResource,
+    PhaseResource,
+    StandardResource,
+    WorkingGroupResource,
+)
+from membership.models import User
+
+
+class FocusAreaInline(admin.TabularInline):
+    model = FocusArea
+    fields = ("position", "title", "parent")
+    extra = 0
+    ordering = ("position", "id")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "parent":
+            kwargs["queryset"] = FocusArea.objects.filter(parent__isnull=True).select_related(
+                "group"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class LinkageInline(admin.TabularInline):
+    model = GroupLinkage
+    fk_name = "from_group"
+    fields = ("to_group", "note")
+    extra = 0
+    autocomplete_fields = ("to_group",)
+
+
+class PhaseInline(admin.TabularInline):
+    model = Phase
+    fields = ("number", "name", "starts_on", "ends_on", "meetings_min", "meetings_max", "status")
+    extra = 0
+
+
+@admin.register(WorkingGroup, site=tenant_admin_site)
+class WorkingGroupAdmin(TenantModelAdmin):
+    resource_classes = [WorkingGroupResource]
+    list_display = ("number", "name", "theme", "seat_cap", "parent")
+    list_display_links = ("name",)
+    list_select_related = ("parent",)
+    search_fields = ("name", "theme", "scope")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("parent",)
+    filter_horizontal = ("standards",)
+    inlines = [FocusAreaInline, LinkageInline, PhaseInline]
+    fieldsets = (
+        (None, {"fields": ("number", "name", "slug", "theme", "parent", "seat_cap")}),
+        (_("Scope"), {"fields": ("summary", "scope", "standards")}),
+    )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        # Inline rows are changes too: each one is audited against the group.
+        for obj in formset.new_objects + [o for o, _fields in formset.changed_objects]:
+            self._audit(request, obj, "admin.inline_save", {})
+        for obj in formset.deleted_objects:
+            self._audit(request, obj, "admin.inline_delete", {})
+
+
+@admin.register(FocusArea, site=tenant_admin_site)
+class FocusAreaAdmin(TenantModelAdmin):
+    resource_classes = [FocusAreaResource]
+    list_display = ("title", "group", "position", "parent")
+    list_filter = ("group",)
+    list_select_related = ("group", "parent")
+    search_fields = ("title", "description")
+    autocomplete_fields = ("group", "parent")
+    ordering = ("group__number", "position")
+
+
+@admin.register(GroupLinkage, site=tenant_admin_site)
+class GroupLinkageAdmin(TenantModelAdmin):
+    resource_classes = [GroupLinkageResource]
+    list_display = ("from_group", "to_group", "note")
+    list_select_related = ("from_group", "to_group")
+    autocomplete_fields = ("from_group", "to_group")
+
+
+@admin.register(Phase, site=tenant_admin_site)
+class PhaseAdmin(TenantModelAdmin):
+    resource_classes = [PhaseResource]
+    list_display = ("group", "number", "name", "starts_on", "ends_on", "meetings_range", "status")
+    list_filter = ("status", "group")
+    list_select_related = ("group",)
+    autocomplete_fields = ("group",)
+    search_fields = ("name", "group__name")
+
+
+class ExtensionAnswerInline(admin.TabularInline):
+    model = ExtensionAnswer
+    fields = ("participant", "answer", "comment", "answered_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PhaseExtension, site=tenant_admin_site)
+class PhaseExtensionAdmin(TenantModelAdmin):
+    """Extensions are proposed, answered and decided through services; the admin shows them."""
+
+    list_display = ("group", "proposed_name", "status", "answers_due_on", "decided_at")
+    list_filter = ("status",)
+    list_select_related = ("group",)
+    readonly_fields = [f.name for f in PhaseExtension._meta.fields]
+    inlines = [ExtensionAnswerInline]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RevisionObjective, site=tenant_admin_site)
+class RevisionObjectiveAdmin(TenantModelAdmin):
+    list_display = ("number", "title")
+    list_display_links = ("title",)
+    search_fields = ("title", "description")
+
+
+@admin.register(Standard, site=tenant_admin_site)
+class StandardAdmin(TenantModelAdmin):
+    resource_classes = [StandardResource]
+    list_display = ("name", "version", "position")
+    search_fields = ("name",)
+
+
+@admin.register(AuditEntry, site=tenant_admin_site)
+class AuditEntryAdmin(TenantModelAdmin):
+    list_display = ("created_at", "actor", "action", "target_type", "target_repr")
+    list_filter = ("action", "target_type")
+    list_select_related = ("actor",)
+    search_fields = ("target_repr", "action")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- Platform admin ---------------------------------------------------------------------------
+
+
+class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    privacy_policy_url = forms.URLField(
+        label=_("privacy policy"), required=False, assume_scheme="https"
+    )
+    secretariat = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple(_("secretariat"), is_stacked=False),
+        help_text=_("People who run this organisation's working groups and its admin."),
+    )
+    committee = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple(_("committee"), is_stacked=False),
+        help_text=_("Standards Committee members: they read summaries."),
+    )
+
+    class Meta:
+        model = Organisation
+        fields = (
+            "name",
+            "short_name",
+            "slug",
+            "time_zone",
+            "website",
+            "privacy_policy_url",
+            "contact_email",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for role, field in (
+                (OrganisationRole.SECRETARIAT, "secretariat"),
+                (OrganisationRole.COMMITTEE, "committee"),
+            ):
+                self.fields[field].initial = get_users_with_perms(
+                    self.instance, only_with_perms_in=[role.value], with_group_users=False
+                )
+
+
+@admin.register(Organisation, site=platform_admin_site)
+class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationForm
+    list_display = ("name", "slug", "time_zone", "created_at")
+    search_fields = ("name", "slug")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        organisation = form.instance
+        with transaction.atomic():
+            for role, field in (
+                (OrganisationRole.SECRETARIAT, "secretariat"),
+                (OrganisationRole.COMMITTEE, "committee"),
+            ):
+                wanted = set(form.cleaned_data[field])
+                current = set(
+                    get_users_with_perms(
+                        organisation, only_with_perms_in=[role.value], with_group_users=False
+                    )
+                )
+                for user in wanted - current:
+                    services.organisation_role_grant(
+                        organisation=organisation, user=user, role=role, acting_user=request.user
+                    )
+                for user in current - wanted:
+                    services.organisation_role_revoke(
+                        organisation=organisation, user=user, role=role, acting_user=request.user
+                    )

@@ -1,0 +1,61 @@
+"""Reads of groups for the public pages: already scoped by the tenant middleware."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from groups.models import FocusArea, GroupLinkage, Organisation, Phase, RevisionObjective, WorkingGroup
+
+
+def _top_level_focus_areas() -> Prefetch:
+    return Prefetch(
+        "focus_areas",
+        queryset=FocusArea.objects.filter(parent__isnull=True)
+        .prefetch_related(Prefetch("children", queryset=FocusArea.objects.order_by("position", "id")))
+        .order_by("position", "id"),
+        to_attr="top_focus_areas",
+    )
+
+
+def groups_for_organisation(*, organisation: Organisation) -> QuerySet[WorkingGroup]:
+    """Top-level groups in order, with focus areas, subgroups and the current phase prefetched."""
+    return (
+        WorkingGroup.objects.filter(organisation=organisation, parent__isnull=True)
+        .prefetch_related(
+            _top_level_focus_areas(),
+            Prefetch("subgroups", queryset=WorkingGroup.objects.order_by("number")),
+            Prefetch("phases", queryset=Phase.objects.order_by("number")),
+        )
+        .order_by("number")
+    )
+
+
+def group_detail(*, organisation: Organisation, slug: str) -> WorkingGroup | None:
+    """One group with everything its public page shows, or None."""
+    return (
+        WorkingGroup.objects.filter(organisation=organisation, slug=slug)
+        .select_related("parent")
+        .prefetch_related(
+            _top_level_focus_areas(),
+            Prefetch("subgroups", queryset=WorkingGroup.objects.order_by("number")),
+            Prefetch("phases", queryset=Phase.objects.order_by("number")),
+            Prefetch(
+                "linkages_out",
+                queryset=GroupLinkage.objects.select_related("to_group").order_by(
+                    "to_group__number"
+                ),
+            ),
+            Prefetch(
+                "linkages_in",
+                queryset=GroupLinkage.objects.select_related("from_group").order_by(
+                    "from_group__number"
+                ),
+            ),
+            "standards",
+        )
+        .first()
+    )
+
+
+def objectives_for_organisation(*, organisation: Organisation) -> QuerySet[RevisionObjective]:
+    return RevisionObjective.objects.filter(organisation=organisation).order_by("number")

@@ -1,0 +1,1 @@
+"""Meetings, materials, apologies and attendance: built in a later issue."""

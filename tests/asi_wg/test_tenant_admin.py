@@ -1,0 +1,289 @@
+"""The secretariat's admin at /<slug>/admin/: only the secretariat of that tenant gets in, and
+inside it nothing of another tenant is visible or reachable."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from groups.models import AuditEntry, FocusArea, Organisation, Phase, WorkingGroup
+from membership.models import User
+from tests.factories import (
+    FocusAreaFactory,
+    GroupLinkageFactory,
+    PhaseFactory,
+    StandardFactory,
+    UserFactory,
+    WorkingGroupFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    "workinggroup",
+    "focusarea",
+    "grouplinkage",
+    "phase",
+    "phaseextension",
+    "revisionobjective",
+    "standard",
+    "auditentry",
+]
+
+
+@pytest.fixture
+def alu_rows(org: Organisation) -> dict[str, object]:
+    circularity = WorkingGroupFactory(organisation=org, name="Alu Circularity", slug="circularity")
+    nature = WorkingGroupFactory(organisation=org, name="Alu Nature", slug="nature")
+    return {
+        "workinggroup": circularity,
+        "focusarea": FocusAreaFactory(group=circularity, title="Alu scrap sorting"),
+        "grouplinkage": GroupLinkageFactory(from_group=circularity, to_group=nature),
+        "phase": PhaseFactory(group=circularity),
+        "standard": StandardFactory(organisation=org, name="Alu Performance Standard"),
+    }
+
+
+@pytest.fixture
+def other_rows(other_org: Organisation) -> dict[str, object]:
+    water = WorkingGroupFactory(organisation=other_org, name="Water Stewardship", slug="water")
+    return {"workinggroup": water, "focusarea": FocusAreaFactory(group=water, title="Metering")}
+
+
+def alu_admin_paths(rows: dict[str, object]) -> list[str]:
+    paths = ["/alu/admin/", "/alu/admin/groups/", "/alu/admin/password_change/"]
+    for model in MODELS:
+        base = f"/alu/admin/groups/{model}/"
+        paths += [base, base + "add/", base + "import/", base + "export/"]
+    for model, obj in rows.items():
+        base = f"/alu/admin/groups/{model}/{obj.pk}/"  # type: ignore[attr-defined]
+        paths += [base + "change/", base + "delete/", base + "history/"]
+    paths.append(
+        "/alu/admin/autocomplete/?app_label=groups&model_name=grouplinkage&field_name=to_group"
+    )
+    return paths
+
+
+def test_other_tenants_secretariat_gets_404_for_every_admin_page(
+    other_secretariat_client: Client, alu_rows: dict[str, object]
+) -> None:
+    for path in alu_admin_paths(alu_rows):
+        response = other_secretariat_client.get(path)
+        assert response.status_code == 404, path
+        assert b"Alu scrap sorting" not in response.content, path
+        assert b"Alu Performance Standard" not in response.content, path
+
+
+def test_other_tenants_secretariat_cannot_post_into_the_admin(
+    other_secretariat_client: Client, alu_rows: dict[str, object], org: Organisation
+) -> None:
+    group = alu_rows["workinggroup"]
+    response = other_secretariat_client.post(
+        f"/alu/admin/groups/workinggroup/{group.pk}/delete/",  # type: ignore[attr-defined]
+        {"post": "yes"},
+    )
+    assert response.status_code == 404
+    with scopes_disabled():
+        assert WorkingGroup.objects.filter(pk=group.pk).exists()  # type: ignore[attr-defined]
+
+
+def test_signed_in_person_without_a_role_gets_404(
+    client: Client, alu_rows: dict[str, object]
+) -> None:
+    client.force_login(UserFactory())
+    assert client.get("/alu/admin/").status_code == 404
+    assert client.get("/alu/admin/groups/workinggroup/").status_code == 404
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client: Client, org: Organisation) -> None:
+    response = client.get("/alu/admin/groups/workinggroup/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/?next=")
+    assert "%2Falu%2Fadmin%2Fgroups%2Fworkinggroup%2F" in response.redirect_chain[-1][0]
+    assert response.status_code == 200
+
+
+def test_secretariat_sees_its_own_rows_and_no_others(
+    secretariat_client: Client, alu_rows: dict[str, object], other_rows: dict[str, object]
+) -> None:
+    listing = secretariat_client.get("/alu/admin/groups/workinggroup/")
+    assert listing.status_code == 200
+    assert b"Alu Circularity" in listing.content
+    assert b"Water Stewardship" not in listing.content
+
+    areas = secretariat_client.get("/alu/admin/groups/focusarea/")
+    assert b"Alu scrap sorting" in areas.content
+    assert b"Metering" not in areas.content
+
+    # Another tenant's object through this tenant's admin: as if it did not exist.
+    water = other_rows["workinggroup"]
+    response = secretariat_client.get(
+        f"/alu/admin/groups/workinggroup/{water.pk}/change/",  # type: ignore[attr-defined]
+        follow=True,
+    )
+    assert b"Water Stewardship" not in response.content
+    assert b"doesn" in response.content  # "... with ID ... doesn't exist. Perhaps it was deleted?"
+
+
+def test_foreign_key_choices_and_autocomplete_are_scoped(
+    secretariat_client: Client, alu_rows: dict[str, object], other_rows: dict[str, object]
+) -> None:
+    add_phase = secretariat_client.get("/alu/admin/groups/phase/add/").content.decode()
+    assert "Alu Circularity" in add_phase or "autocomplete" in add_phase
+    assert "Water Stewardship" not in add_phase
+
+    response = secretariat_client.get(
+        "/alu/admin/autocomplete/",
+        {"app_label": "groups", "model_name": "phase", "field_name": "group", "term": ""},
+    )
+    assert response.status_code == 200
+    names = [item["text"] for item in response.json()["results"]]
+    assert "Alu Circularity" in names
+    assert "Water Stewardship" not in names
+
+
+def test_forged_post_with_another_tenants_group_changes_nothing(
+    secretariat_client: Client,
+    alu_rows: dict[str, object],
+    other_rows: dict[str, object],
+    org: Organisation,
+) -> None:
+    water = other_rows["workinggroup"]
+    response = secretariat_client.post(
+        "/alu/admin/groups/phase/add/",
+        {
+            "group": water.pk,  # type: ignore[attr-defined]
+            "number": 2,
+            "name": "Forged phase",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-12-31",
+            "meetings_min": 1,
+            "meetings_max": 2,
+            "status": "planned",
+        },
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    with scopes_disabled():
+        assert not Phase.objects.filter(name="Forged phase").exists()
+
+
+def test_admin_changes_are_audited_in_the_tenant(
+    secretariat_client: Client, secretariat: User, org: Organisation
+) -> None:
+    response = secretariat_client.post(
+        "/alu/admin/groups/standard/add/",
+        {"name": "Chain of Custody Standard", "version": "V2", "description": "", "position": 2},
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(action="admin.add")
+    assert entry.organisation == org
+    assert entry.actor == secretariat
+    assert entry.target_repr == "Chain of Custody Standard V2"
+
+
+def _import(client: Client, path: str, content: bytes, fmt: str = "0") -> str:
+    upload = io.BytesIO(content)
+    upload.name = "import.csv"
+    response = client.post(path, {"import_file": upload, "format": fmt, "resource": "0"})
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+def test_import_cannot_reach_another_tenants_group(
+    secretariat_client: Client, alu_rows: dict[str, object], other_rows: dict[str, object]
+) -> None:
+    page = _import(
+        secretariat_client,
+        "/alu/admin/groups/focusarea/import/",
+        b"group,position,title,description\nwater,1,Smuggled area,\ncircularity,2,Good area,\n",
+    )
+    assert "WorkingGroup matching query does not exist" in page or "does not exist" in page
+    with scopes_disabled():
+        assert not FocusArea.objects.filter(title__in=["Smuggled area", "Good area"]).exists()
+
+
+def test_import_preview_then_confirm_writes_into_the_tenant(
+    secretariat_client: Client, org: Organisation, other_org: Organisation
+) -> None:
+    WorkingGroupFactory(organisation=other_org, slug="shared-slug", name="Other's group")
+    page = _import(
+        secretariat_client,
+        "/alu/admin/groups/workinggroup/import/",
+        b"number,name,slug,theme,summary,scope,seat_cap,parent\n"
+        b"7,Shared Slug Group,shared-slug,Theme,Summary,Scope,25,\n",
+    )
+    assert "Shared Slug Group" in page  # the dry-run preview
+    with scopes_disabled():
+        assert not WorkingGroup.objects.filter(name="Shared Slug Group").exists()
+    import re
+
+    fields = dict(re.findall(r'name="(import_file_name|original_file_name|format|resource)"'
+                             r'[^>]*value="([^"]*)"', page))
+    assert fields["import_file_name"]
+    response = secretariat_client.post("/alu/admin/groups/workinggroup/process_import/", fields)
+    assert response.status_code == 302
+    with scopes_disabled():
+        created = WorkingGroup.objects.get(name="Shared Slug Group")
+        assert created.organisation == org
+        assert created.seat_cap == 25
+        # The other tenant's group with the same slug is untouched.
+        assert WorkingGroup.objects.get(organisation=other_org, slug="shared-slug").name == (
+            "Other's group"
+        )
+        assert AuditEntry.objects.filter(organisation=org, action="import").count() == 1
+
+
+def test_import_confirmation_of_another_tenants_upload_is_refused(
+    secretariat_client: Client,
+    other_secretariat_client: Client,
+    org: Organisation,
+    other_org: Organisation,
+) -> None:
+    page = _import(
+        other_secretariat_client,
+        "/other/admin/groups/standard/import/",
+        b"name,version,description,position\nOther standard,V9,,1\n",
+    )
+    import re
+
+    fields = dict(re.findall(r'name="(import_file_name|original_file_name|format|resource)"'
+                             r'[^>]*value="([^"]*)"', page))
+    response = secretariat_client.post(
+        "/alu/admin/groups/standard/process_import/", fields, follow=True
+    )
+    assert response.status_code == 200
+    assert "Upload the file again" in response.content.decode()
+    with scopes_disabled():
+        assert not org.standards.filter(name="Other standard").exists()
+
+
+def test_export_contains_only_the_tenants_rows(
+    secretariat_client: Client, alu_rows: dict[str, object], other_rows: dict[str, object]
+) -> None:
+    fields = {f"workinggroupresource_{name}": "on" for name in ("number", "name", "slug")}
+    response = secretariat_client.post(
+        "/alu/admin/groups/workinggroup/export/", {"format": "0", "resource": "0", **fields}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    body = response.content.decode()
+    assert "Alu Circularity" in body
+    assert "Alu Nature" in body
+    assert "Water" not in body
+
+
+def test_bad_import_file_gives_a_clear_message_and_writes_nothing(
+    secretariat_client: Client, org: Organisation
+) -> None:
+    page = _import(
+        secretariat_client, "/alu/admin/groups/standard/import/", b"\xff\xfe\x00garbage\x81\n"
+    )
+    assert "error" in page.lower()
+    page = _import(secretariat_client, "/alu/admin/groups/standard/import/", b"wrong,headers\n1,2\n")
+    assert "error" in page.lower() or "required" in page.lower()
+    with scopes_disabled():
+        assert not org.standards.exists()
