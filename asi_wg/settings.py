@@ -128,8 +128,11 @@ TEMPLATES = [
 
 # --- Database, cache, broker ------------------------------------------------------------------
 
+# An empty variable counts as unset, so `DATABASE_URL= make test` runs the embedded default.
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    ),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -1,0 +1,112 @@
+"""The public pages of a tenant: what a visitor reads, and how many queries it costs."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from groups.models import Organisation
+from tests.factories import (
+    FocusAreaFactory,
+    GroupLinkageFactory,
+    PhaseFactory,
+    RevisionObjectiveFactory,
+    StandardFactory,
+    WorkingGroupFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def make_groups(org: Organisation, count: int) -> list:
+    groups = []
+    for n in range(count):
+        group = WorkingGroupFactory(organisation=org, name=f"Theme {n}", slug=f"theme-{n}")
+        parent = FocusAreaFactory(group=group, title=f"Area {n}")
+        FocusAreaFactory(group=group, parent=parent, title=f"Sub-area {n}")
+        PhaseFactory(group=group)
+        WorkingGroupFactory(organisation=org, parent=group, name=f"Sub {n}", number=1)
+        RevisionObjectiveFactory(organisation=org)
+        groups.append(group)
+    return groups
+
+
+def count_queries(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_organisation_home_query_count_does_not_grow(
+    client: Client, org: Organisation, size: int
+) -> None:
+    make_groups(org, size)
+    # organisation, groups, focus areas, their children, subgroups, phases, objectives
+    assert count_queries(client, "/alu/") == 7
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_group_detail_query_count_does_not_grow(
+    client: Client, org: Organisation, size: int
+) -> None:
+    group = make_groups(org, 1)[0]
+    for n in range(size):
+        other = WorkingGroupFactory(organisation=org, name=f"Linked {n}", slug=f"linked-{n}")
+        GroupLinkageFactory(from_group=group, to_group=other)
+        GroupLinkageFactory(from_group=other, to_group=group)
+        FocusAreaFactory(group=group, title=f"More {n}")
+        group.standards.add(StandardFactory(organisation=org))
+    assert count_queries(client, f"/alu/groups/{group.slug}/") == 9
+
+
+def test_home_lists_groups_with_focus_areas_and_phase(client: Client, org: Organisation) -> None:
+    group = WorkingGroupFactory(organisation=org, name="Circularity", slug="circularity")
+    parent = FocusAreaFactory(group=group, title="Strengthened criteria for Industrial Users")
+    FocusAreaFactory(group=group, parent=parent, title="Promoting resource efficiency")
+    PhaseFactory(group=group)
+    page = client.get("/alu/").content.decode()
+    assert "Circularity" in page
+    assert "Strengthened criteria for Industrial Users" in page
+    assert "Promoting resource efficiency" in page
+    assert "April 2025 to December 2025, 6–8 meetings" in page
+    assert 'href="/alu/groups/circularity/"' in page
+
+
+def test_group_page_shows_scope_linkages_as_links_and_phases(
+    client: Client, org: Organisation
+) -> None:
+    circularity = WorkingGroupFactory(
+        organisation=org, name="Circularity", slug="circularity", scope="Circular flows."
+    )
+    nature = WorkingGroupFactory(organisation=org, name="Nature", slug="nature")
+    GroupLinkageFactory(from_group=circularity, to_group=nature, note="Mine closure.")
+    PhaseFactory(group=circularity)
+    page = client.get("/alu/groups/circularity/").content.decode()
+    assert "Circular flows." in page
+    assert '<a href="/alu/groups/nature/">Nature</a>: Mine closure.' in page
+    assert "1 April 2025 to 31 December 2025" in page
+
+    back = client.get("/alu/groups/nature/").content.decode()
+    assert '<a href="/alu/groups/circularity/">Circularity</a> links here' in back
+
+
+def test_group_page_of_another_tenant_is_404(
+    client: Client, org: Organisation, other_org: Organisation
+) -> None:
+    WorkingGroupFactory(organisation=other_org, name="Water", slug="water")
+    response = client.get("/alu/groups/water/")
+    assert response.status_code == 404
+    assert "has no working group at this address" in response.content.decode()
+    assert client.get("/other/groups/water/").status_code == 200
+
+
+def test_public_pages_name_no_person(client: Client, org: Organisation, secretariat) -> None:
+    WorkingGroupFactory(organisation=org, name="Circularity", slug="circularity")
+    for path in ("/alu/", "/alu/groups/circularity/"):
+        page = client.get(path).content.decode()
+        assert secretariat.email not in page
+        assert secretariat.full_name not in page
