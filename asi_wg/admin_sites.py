@@ -16,12 +16,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils.translation import gettext_lazy as _
-from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from django_scopes import get_scope
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
@@ -111,7 +110,7 @@ class TenantImportStorage(MediaStorage):
 
 
 class TenantModelAdmin(ImportExportModelAdmin):
-    """Admin for a tenant-owned model: secretariat-only, tenant set on save, every change audited."""
+    """A tenant-owned model's admin: secretariat only, tenant set on save, every change audited."""
 
     tmp_storage_class = TenantImportStorage
     import_formats = [CSV, XLSX]
@@ -151,7 +150,9 @@ class TenantModelAdmin(ImportExportModelAdmin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request) and bool(self.resource_classes)
 
-    def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def get_resource_kwargs(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
         kwargs = super().get_resource_kwargs(request, *args, **kwargs)
         kwargs["organisation"] = request.organisation  # type: ignore[attr-defined]
         kwargs["user"] = request.user

@@ -32,7 +32,7 @@ if not PRODUCTION:
 
 # --- Secret key -------------------------------------------------------------------------------
 
-_DEV_SECRET_KEY = "development-only-key-never-used-in-production-3f9a1c7e5b2d8046"
+_DEV_SECRET_KEY = "development-only-key-never-used-in-production-3f9a1c7e5b2d8046"  # noqa: S105
 
 
 def _require_strong_secret_key(value: str) -> str:

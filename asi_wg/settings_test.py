@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("DJANGO_ENV", "test")
 
-from asi_wg.settings import *  # noqa: E402,F403
-from asi_wg.settings import BASE_DIR, DATABASES, VAR_DIR  # noqa: E402
+from asi_wg.settings import *  # noqa: F403
+from asi_wg.settings import BASE_DIR, DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

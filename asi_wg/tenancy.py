@@ -93,7 +93,9 @@ def tenant_task(func: Callable[..., R]) -> Callable[..., R | None]:
     def wrapper(*args: Any, organisation_id: int, **kwargs: Any) -> R | None:
         organisation = Organisation.objects.filter(pk=organisation_id).first()
         if organisation is None:
-            logger.info("%s: organisation %s is gone; nothing to do", func.__name__, organisation_id)
+            logger.info(
+                "%s: organisation %s is gone; nothing to do", func.__name__, organisation_id
+            )
             return None
         with scope(organisation=organisation):
             return func(*args, organisation=organisation, **kwargs)

@@ -3,10 +3,11 @@ in the platform admin."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import widgets as admin_widgets
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -190,13 +191,13 @@ class OrganisationForm(forms.ModelForm):
     secretariat = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(is_active=True),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple(_("secretariat"), is_stacked=False),
+        widget=admin_widgets.FilteredSelectMultiple(_("secretariat"), is_stacked=False),
         help_text=_("People who run this organisation's working groups and its admin."),
     )
     committee = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(is_active=True),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple(_("committee"), is_stacked=False),
+        widget=admin_widgets.FilteredSelectMultiple(_("committee"), is_stacked=False),
         help_text=_("Standards Committee members: they read summaries."),
     )
 
@@ -233,6 +234,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         organisation = form.instance
+        acting_user = cast(User, request.user)
         with transaction.atomic():
             for role, field in (
                 (OrganisationRole.SECRETARIAT, "secretariat"),
@@ -246,9 +248,9 @@ class OrganisationAdmin(admin.ModelAdmin):
                 )
                 for user in wanted - current:
                     services.organisation_role_grant(
-                        organisation=organisation, user=user, role=role, acting_user=request.user
+                        organisation=organisation, user=user, role=role, acting_user=acting_user
                     )
                 for user in current - wanted:
                     services.organisation_role_revoke(
-                        organisation=organisation, user=user, role=role, acting_user=request.user
+                        organisation=organisation, user=user, role=role, acting_user=acting_user
                     )

@@ -18,7 +18,11 @@ ASI = {
 ASI_STANDARDS = [
     ("Performance Standard", "V3", "Under revision towards V4."),
     ("Chain of Custody Standard", "V2", "Under revision, with the related Claims Guide."),
-    ("Claims and assurance framework", "", "The claims and assurance framework associated with the standards."),
+    (
+        "Claims and assurance framework",
+        "",
+        "The claims and assurance framework associated with the standards.",
+    ),
 ]
 
 ASI_OBJECTIVES = [
@@ -68,9 +72,13 @@ ASI_OBJECTIVES = [
     ),
 ]
 
-PS, COC, CLAIMS = ("Performance Standard", "V3"), ("Chain of Custody Standard", "V2"), (
-    "Claims and assurance framework",
-    "",
+PS, COC, CLAIMS = (
+    ("Performance Standard", "V3"),
+    ("Chain of Custody Standard", "V2"),
+    (
+        "Claims and assurance framework",
+        "",
+    ),
 )
 
 # Focus areas: a string is an item; a (title, [sub-items]) pair nests.
@@ -194,7 +202,8 @@ ASI_GROUPS: list[dict] = [
         ),
         "focus_areas": [
             "Assessing nature-related dependencies, impacts, risks and opportunities across "
-            "biodiversity/ ecosystem services, soil, water, land use, pollution, and related topics",
+            "biodiversity/ ecosystem services, soil, water, land use, pollution, and related "
+            "topics",
             "Managing material impacts on biodiversity/ ecosystem services, soil, water, land use, "
             "pollution and related topics, including incorporating leading practices",
             "Alignment with key nature-related approaches, frameworks and metrics (including "
@@ -317,7 +326,11 @@ ASI_GROUPS: list[dict] = [
 # (from, to, what the two groups share), from the "explicit linkages" of each annex section.
 ASI_LINKAGES = [
     ("circularity", "nature", "Regeneration and mine closure/rehabilitation."),
-    ("circularity", "climate-change", "Recycling practices and the incorporation of recycled content."),
+    (
+        "circularity",
+        "climate-change",
+        "Recycling practices and the incorporation of recycled content.",
+    ),
     (
         "circularity",
         "community-rights-and-participation",

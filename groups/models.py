@@ -8,6 +8,7 @@ is reached through a django-scopes ``ScopedManager``: a query made outside
 from __future__ import annotations
 
 import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -72,7 +73,7 @@ class Organisation(models.Model):
 
 
 class OrganisationUserObjectPermission(UserObjectPermissionBase):
-    """Direct foreign key for guardian: roles vanish with their organisation, and joins are cheap."""
+    """A direct foreign key for guardian: roles go with their organisation; joins are cheap."""
 
     content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
 
@@ -182,7 +183,9 @@ class WorkingGroup(models.Model):
         blank=True,
         help_text=_("The sustainability priority the group reflects."),
     )
-    summary = models.TextField(_("summary"), blank=True, help_text=_("One paragraph, shown in lists."))
+    summary = models.TextField(
+        _("summary"), blank=True, help_text=_("One paragraph, shown in lists.")
+    )
     scope = models.TextField(_("scope"), blank=True)
     seat_cap = models.PositiveSmallIntegerField(
         _("seat cap"),
@@ -216,7 +219,9 @@ class WorkingGroup(models.Model):
             ("administer_workinggroup", "Group secretariat: runs this group"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "slug"], name="groups_group_slug_unique"),
+            models.UniqueConstraint(
+                fields=["organisation", "slug"], name="groups_group_slug_unique"
+            ),
             models.UniqueConstraint(
                 fields=["organisation", "number"],
                 condition=Q(parent__isnull=True),
@@ -243,7 +248,9 @@ class WorkingGroup(models.Model):
             if parent is not None and parent.organisation_id != self.organisation_id:
                 raise ValidationError({"parent": _("A subgroup belongs to the same organisation.")})
             if parent is not None and parent.parent_id is not None:
-                raise ValidationError({"parent": _("Subgroups cannot have subgroups of their own.")})
+                raise ValidationError(
+                    {"parent": _("Subgroups cannot have subgroups of their own.")}
+                )
             if self.pk is not None and self.pk == self.parent_id:
                 raise ValidationError({"parent": _("A group cannot be its own subgroup.")})
 
@@ -305,7 +312,9 @@ class GroupLinkage(models.Model):
         verbose_name_plural = _("linkages")
         ordering = ("from_group", "to_group__number")
         constraints = [
-            models.UniqueConstraint(fields=["from_group", "to_group"], name="groups_linkage_unique"),
+            models.UniqueConstraint(
+                fields=["from_group", "to_group"], name="groups_linkage_unique"
+            ),
             models.CheckConstraint(
                 condition=~Q(from_group=F("to_group")), name="groups_linkage_not_self"
             ),

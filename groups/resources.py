@@ -91,7 +91,9 @@ class PhaseResource(TenantResource):
 
 
 class GroupLinkageResource(TenantResource):
-    from_group = fields.Field(attribute="from_group", column_name="from_group", widget=GroupSlugWidget())
+    from_group = fields.Field(
+        attribute="from_group", column_name="from_group", widget=GroupSlugWidget()
+    )
     to_group = fields.Field(attribute="to_group", column_name="to_group", widget=GroupSlugWidget())
 
     class Meta:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from groups.models import FocusArea, GroupLinkage, Organisation, Phase, RevisionObjective, WorkingGroup
+from groups.models import (
+    FocusArea,
+    GroupLinkage,
+    Organisation,
+    Phase,
+    RevisionObjective,
+    WorkingGroup,
+)
 
 
 def _top_level_focus_areas() -> Prefetch:
     return Prefetch(
         "focus_areas",
         queryset=FocusArea.objects.filter(parent__isnull=True)
-        .prefetch_related(Prefetch("children", queryset=FocusArea.objects.order_by("position", "id")))
+        .prefetch_related(
+            Prefetch("children", queryset=FocusArea.objects.order_by("position", "id"))
+        )
         .order_by("position", "id"),
         to_attr="top_focus_areas",
     )

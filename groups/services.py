@@ -120,7 +120,7 @@ def _has_direct_perm(user: User, codename: str, obj: Organisation | WorkingGroup
     """Whether the permission row exists: unlike has_perm, not true for every superuser, and
     never answered from a cache that an earlier grant in the same request left behind."""
     model = get_user_obj_perms_model(obj)
-    return model.objects.filter(
+    return model._default_manager.filter(
         user=user, content_object=obj, permission__codename=codename
     ).exists()
 
@@ -159,7 +159,7 @@ def group_participants(group: WorkingGroup) -> list[User]:
     users = get_users_with_perms(
         group, only_with_perms_in=[GroupRole.PARTICIPANT.value], with_group_users=False
     )
-    return list(users.order_by("email"))
+    return sorted(users, key=lambda user: user.email)
 
 
 @transaction.atomic
@@ -260,17 +260,16 @@ def phase_extension_decide(
             )
             % {"agree": agree, "disagree": disagree}
         )
-    extension.status = (
-        PhaseExtension.Status.APPROVED if approve else PhaseExtension.Status.REJECTED
-    )
+    extension.status = PhaseExtension.Status.APPROVED if approve else PhaseExtension.Status.REJECTED
     extension.decided_by = acting_user
     extension.decided_at = timezone.now()
     extension.decision_note = note
     if approve:
         number = (
-            Phase.objects.filter(group=extension.group).order_by("-number").values_list(
-                "number", flat=True
-            ).first()
+            Phase.objects.filter(group=extension.group)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
             or 0
         ) + 1
         extension.new_phase = Phase.objects.create(

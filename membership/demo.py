@@ -39,15 +39,21 @@ def load(organisations: dict[str, Organisation]) -> dict[str, User]:
     }
     grant = services.organisation_role_grant
     grant(
-        organisation=asi, user=users["asi_secretariat"], role=OrganisationRole.SECRETARIAT,
+        organisation=asi,
+        user=users["asi_secretariat"],
+        role=OrganisationRole.SECRETARIAT,
         acting_user=None,
     )
     grant(
-        organisation=asi, user=users["asi_committee"], role=OrganisationRole.COMMITTEE,
+        organisation=asi,
+        user=users["asi_committee"],
+        role=OrganisationRole.COMMITTEE,
         acting_user=None,
     )
     grant(
-        organisation=demo, user=users["demo_secretariat"], role=OrganisationRole.SECRETARIAT,
+        organisation=demo,
+        user=users["demo_secretariat"],
+        role=OrganisationRole.SECRETARIAT,
         acting_user=None,
     )
     with scope(organisation=asi):

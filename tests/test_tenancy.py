@@ -52,7 +52,9 @@ def test_unknown_tenant_slug_is_a_friendly_404(client: Client, org: Organisation
 @pytest.mark.parametrize(
     "path", ["/alu/groups/bad%20slug!/", "/alu/groups/../../etc/passwd", "/alu/groups/%00/"]
 )
-def test_malformed_group_slug_is_a_404_not_a_500(client: Client, org: Organisation, path: str) -> None:
+def test_malformed_group_slug_is_a_404_not_a_500(
+    client: Client, org: Organisation, path: str
+) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()

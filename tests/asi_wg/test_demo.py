@@ -46,9 +46,7 @@ def test_demo_has_the_six_groups_in_order_with_focus_areas_and_phase_1() -> None
     call_command("load_demo")
     asi = Organisation.objects.get(slug="asi")
     with scopes_disabled():
-        groups = list(
-            WorkingGroup.objects.filter(organisation=asi, parent=None).order_by("number")
-        )
+        groups = list(WorkingGroup.objects.filter(organisation=asi, parent=None).order_by("number"))
         assert [g.name for g in groups] == SIX_GROUPS
         for group in groups:
             assert group.focus_areas.count() >= 4, group.name
@@ -60,8 +58,12 @@ def test_demo_has_the_six_groups_in_order_with_focus_areas_and_phase_1() -> None
             assert (phase.meetings_min, phase.meetings_max, group.seat_cap) == (6, 8, 30)
         circularity = groups[0]
         linked = set(circularity.linkages_out.values_list("to_group__name", flat=True))
-        assert linked == {"Nature", "Climate Change", "Community Rights and Participation",
-                          "Chain of Custody and Claims"}
+        assert linked == {
+            "Nature",
+            "Climate Change",
+            "Community Rights and Participation",
+            "Chain of Custody and Claims",
+        }
         assert circularity.subgroups.count() == 3
         assert asi.objectives.count() == 7
 
@@ -73,8 +75,9 @@ def test_demo_tenant_shares_no_names_or_people_with_asi(client: Client) -> None:
         names = set(WorkingGroup.objects.filter(organisation=demo).values_list("name", flat=True))
     assert names == {"Water Stewardship", "Traceability"}
     page = client.get("/demo/").content.decode()
-    assert "Water Stewardship" in page and "Traceability" in page
-    for asi_name in SIX_GROUPS + ["Aluminium"]:
+    assert "Water Stewardship" in page
+    assert "Traceability" in page
+    for asi_name in [*SIX_GROUPS, "Aluminium"]:
         assert asi_name not in page
 
 

@@ -221,8 +221,13 @@ def test_import_preview_then_confirm_writes_into_the_tenant(
         assert not WorkingGroup.objects.filter(name="Shared Slug Group").exists()
     import re
 
-    fields = dict(re.findall(r'name="(import_file_name|original_file_name|format|resource)"'
-                             r'[^>]*value="([^"]*)"', page))
+    fields = dict(
+        re.findall(
+            r'name="(import_file_name|original_file_name|format|resource)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    )
     assert fields["import_file_name"]
     response = secretariat_client.post("/alu/admin/groups/workinggroup/process_import/", fields)
     assert response.status_code == 302
@@ -250,8 +255,13 @@ def test_import_confirmation_of_another_tenants_upload_is_refused(
     )
     import re
 
-    fields = dict(re.findall(r'name="(import_file_name|original_file_name|format|resource)"'
-                             r'[^>]*value="([^"]*)"', page))
+    fields = dict(
+        re.findall(
+            r'name="(import_file_name|original_file_name|format|resource)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    )
     response = secretariat_client.post(
         "/alu/admin/groups/standard/process_import/", fields, follow=True
     )
@@ -283,7 +293,9 @@ def test_bad_import_file_gives_a_clear_message_and_writes_nothing(
         secretariat_client, "/alu/admin/groups/standard/import/", b"\xff\xfe\x00garbage\x81\n"
     )
     assert "error" in page.lower()
-    page = _import(secretariat_client, "/alu/admin/groups/standard/import/", b"wrong,headers\n1,2\n")
+    page = _import(
+        secretariat_client, "/alu/admin/groups/standard/import/", b"wrong,headers\n1,2\n"
+    )
     assert "error" in page.lower() or "required" in page.lower()
     with scopes_disabled():
         assert not org.standards.exists()

@@ -1,4 +1,4 @@
-"""Services on roles, phases and phase extensions: each audited, each refusing what the rules refuse."""
+"""Services on roles, phases and extensions: each audited, each refusing what the rules refuse."""
 
 from __future__ import annotations
 
@@ -104,7 +104,9 @@ def test_phase_status_follows_the_calendar_and_is_idempotent(org: Organisation) 
         ends_on=datetime.date(2025, 12, 31),
     )
     with scope(organisation=org):
-        assert services.phase_status_refresh(organisation=org, today=datetime.date(2025, 3, 31)) == 0
+        assert (
+            services.phase_status_refresh(organisation=org, today=datetime.date(2025, 3, 31)) == 0
+        )
         assert services.phase_status_refresh(organisation=org, today=datetime.date(2025, 4, 1)) == 1
         assert services.phase_status_refresh(organisation=org, today=datetime.date(2025, 4, 2)) == 0
         phase.refresh_from_db()
@@ -148,7 +150,13 @@ def extension_setup(org: Organisation) -> dict:
             answers_due_on=datetime.date(2025, 12, 1),
             acting_user=staff,
         )
-    return {"group": group, "phase": phase, "staff": staff, "people": participants, "ext": extension}
+    return {
+        "group": group,
+        "phase": phase,
+        "staff": staff,
+        "people": participants,
+        "ext": extension,
+    }
 
 
 def test_extension_approved_with_participants_agreement_creates_the_phase(

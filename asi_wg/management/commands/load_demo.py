@@ -11,7 +11,9 @@ from membership import demo as membership_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo tenants 'asi' and 'demo' with their groups and demo accounts (idempotent)."
+    help = (
+        "Load the demo tenants 'asi' and 'demo' with their groups and demo accounts (idempotent)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisations = groups_demo.load()
