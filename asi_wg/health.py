@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -44,9 +45,14 @@ def _cache() -> dict[str, Any]:
 
 
 def _broker() -> dict[str, Any]:
+    folder = (celery_app.conf.broker_transport_options or {}).get("data_folder_in")
+    if celery_app.conf.broker_url.startswith("filesystem://") and folder:
+        if not os.access(folder, os.W_OK):
+            raise RuntimeError(f"the queue folder {folder} is missing or not writable")
+        return {"transport": "filesystem"}
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
-        return {"transport": conn.transport_cls if isinstance(conn.transport_cls, str) else "ok"}
+        return {"transport": conn.transport.driver_type}
 
 
 def _scheduler() -> dict[str, Any]:

@@ -166,6 +166,10 @@ else:
     # process that queues them and the worker that runs them.
     CELERY_BROKER_URL = "filesystem://"
     _celery_dir = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))
+    if not PRODUCTION:
+        # kombu's filesystem transport expects its folders to exist.
+        for _folder in ("queue", "processed"):
+            (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),

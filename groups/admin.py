@@ -6,15 +6,20 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import widgets as admin_widgets
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_users_with_perms
 
 from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_admin_site
+from asi_wg.errors import DomainError
 from groups import services
+from groups.forms import ExtensionDecideForm, ExtensionProposeForm
 from groups.models import (
     AuditEntry,
     ExtensionAnswer,
@@ -113,11 +118,78 @@ class GroupLinkageAdmin(TenantModelAdmin):
 @admin.register(Phase, site=tenant_admin_site)
 class PhaseAdmin(TenantModelAdmin):
     resource_classes = [PhaseResource]
-    list_display = ("group", "number", "name", "starts_on", "ends_on", "meetings_range", "status")
+    list_display = (
+        "group",
+        "number",
+        "name",
+        "starts_on",
+        "ends_on",
+        "meetings_range",
+        "status",
+        "extend",
+    )
     list_filter = ("status", "group")
     list_select_related = ("group",)
     autocomplete_fields = ("group",)
     search_fields = ("name", "group__name")
+
+    @admin.display(description=_("Further phase"))
+    def extend(self, obj: Phase) -> str:
+        url = reverse("tenant_admin:groups_phase_extend", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Ask participants"))
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/extend/",
+                self.admin_site.admin_view(self.extend_view),
+                name="groups_phase_extend",
+            ),
+            *super().get_urls(),
+        ]
+
+    def extend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        phase = Phase.objects.filter(pk=pk).select_related("group").first()
+        if phase is None:
+            raise Http404(_("There is no such phase."))
+        form = ExtensionProposeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                extension = services.phase_extension_propose(
+                    phase=phase,
+                    need=data["need"],
+                    name=data["name"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    meetings_min=data["meetings_min"],
+                    meetings_max=data["meetings_max"],
+                    answers_due_on=data["answers_due_on"],
+                    acting_user=cast(User, request.user),
+                )
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, _("The group's participants are asked to answer on their group page.")
+                )
+                return redirect("tenant_admin:groups_phaseextension_change", extension.pk)
+        return render(
+            request,
+            "admin/groups/service_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Propose extending %(group)s beyond %(phase)s")
+                % {"group": phase.group, "phase": phase.name},
+                "intro": _(
+                    "A group is extended into a further phase only if there is a need and its "
+                    "participants agree. Each participant answers on the group's page."
+                ),
+                "form": form,
+                "submit_label": _("Ask the participants"),
+            },
+        )
 
 
 class ExtensionAnswerInline(admin.TabularInline):
@@ -140,6 +212,64 @@ class PhaseExtensionAdmin(TenantModelAdmin):
     list_select_related = ("group",)
     readonly_fields = [f.name for f in PhaseExtension._meta.fields]
     inlines = [ExtensionAnswerInline]
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="groups_phaseextension_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        extra_context["decide_url"] = (
+            reverse("tenant_admin:groups_phaseextension_decide", args=[object_id])
+            if object_id.isdigit()
+            else None
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        extension = PhaseExtension.objects.filter(pk=pk).select_related("group").first()
+        if extension is None:
+            raise Http404(_("There is no such extension."))
+        form = ExtensionDecideForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.phase_extension_decide(
+                    extension=extension,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    note=form.cleaned_data["note"],
+                    acting_user=cast(User, request.user),
+                )
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("The decision is recorded with every answer."))
+                return redirect("tenant_admin:groups_phaseextension_change", extension.pk)
+        return render(
+            request,
+            "admin/groups/service_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Decide: %(extension)s") % {"extension": extension},
+                "intro": extension.need,
+                "tally": services.phase_extension_tally(extension),
+                "participant_count": len(services.group_participants(extension.group)),
+                "form": form,
+                "submit_label": _("Record the decision"),
+            },
+        )
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

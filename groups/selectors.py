@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
 from groups.models import (
+    ExtensionAnswer,
     FocusArea,
     GroupLinkage,
+    GroupRole,
     Organisation,
     Phase,
+    PhaseExtension,
     RevisionObjective,
     WorkingGroup,
 )
@@ -68,3 +73,23 @@ def group_detail(*, organisation: Organisation, slug: str) -> WorkingGroup | Non
 
 def objectives_for_organisation(*, organisation: Organisation) -> QuerySet[RevisionObjective]:
     return RevisionObjective.objects.filter(organisation=organisation).order_by("number")
+
+
+def open_extensions_for_participant(*, group: WorkingGroup, user: Any) -> list[PhaseExtension]:
+    """Open extensions of ``group`` that ``user`` answers as a participant, with their answer."""
+    if not user.is_authenticated or not user.has_perm(
+        f"groups.{GroupRole.PARTICIPANT.value}", group
+    ):
+        return []
+    extensions = list(
+        PhaseExtension.objects.filter(group=group, status=PhaseExtension.Status.OPEN)
+        .select_related("from_phase")
+        .order_by("proposed_at")
+    )
+    answers = {
+        answer.extension_id: answer
+        for answer in ExtensionAnswer.objects.filter(extension__in=extensions, participant=user)
+    }
+    for extension in extensions:
+        extension.my_answer = answers.get(extension.pk)  # type: ignore[attr-defined]
+    return extensions

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 from allauth.account.models import EmailAddress
 from django.db import transaction
 from django_scopes import scope
 
 from groups import services
-from groups.models import GroupRole, Organisation, OrganisationRole, WorkingGroup
+from groups.models import GroupRole, Organisation, OrganisationRole, PhaseExtension, WorkingGroup
 from membership.models import User
 
 DEMO_PASSWORD = "wg-demo-2025"  # noqa: S105 - published demo password, see README
@@ -64,4 +66,21 @@ def load(organisations: dict[str, Organisation]) -> dict[str, User]:
             role=GroupRole.PARTICIPANT,
             acting_user=None,
         )
+        phase_1 = circularity.phases.get(number=1)
+        if not PhaseExtension.objects.filter(from_phase=phase_1).exists():
+            services.phase_extension_propose(
+                phase=phase_1,
+                need=(
+                    "The consultation drafts on circularity criteria for Industrial Users and on "
+                    "pre-consumer scrap need a further round of review before the second public "
+                    "consultation."
+                ),
+                name="Phase 2",
+                starts_on=datetime.date(2027, 2, 1),
+                ends_on=datetime.date(2027, 11, 30),
+                meetings_min=4,
+                meetings_max=6,
+                answers_due_on=datetime.date(2026, 12, 18),
+                acting_user=users["asi_secretariat"],
+            )
     return users
