@@ -3,6 +3,8 @@ participants' answer to a proposed extension."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +16,7 @@ from asi_wg.errors import DomainError
 from groups import selectors, services
 from groups.forms import ExtensionAnswerForm
 from groups.models import ExtensionAnswer, GroupRole, PhaseExtension
+from membership.models import User
 
 
 def organisation_home(request: HttpRequest) -> HttpResponse:
@@ -61,7 +64,8 @@ def extension_answer(request: HttpRequest, group_slug: str, pk: int) -> HttpResp
         f"groups.{GroupRole.PARTICIPANT.value}", extension.group
     ):
         raise Http404(_("There is no such extension."))
-    current = ExtensionAnswer.objects.filter(extension=extension, participant=request.user).first()
+    participant = cast(User, request.user)
+    current = ExtensionAnswer.objects.filter(extension=extension, participant=participant).first()
     form = ExtensionAnswerForm(
         request.POST or None,
         initial={"answer": current.answer, "comment": current.comment} if current else None,
@@ -70,7 +74,7 @@ def extension_answer(request: HttpRequest, group_slug: str, pk: int) -> HttpResp
         try:
             services.phase_extension_answer(
                 extension=extension,
-                participant=request.user,  # type: ignore[arg-type]
+                participant=participant,
                 answer=ExtensionAnswer.Answer(form.cleaned_data["answer"]),
                 comment=form.cleaned_data["comment"],
             )
