@@ -77,6 +77,11 @@ class TenantAdminSite(admin.AdminSite):
             raise Http404(_("There is no such page."))
         return _to_sign_in(request)
 
+    def get_urls(self) -> list[Any]:
+        # Django's "view on site" redirect looks objects up through the unscoped base manager;
+        # TenantModelAdmin links to the page directly instead, so the route is left out.
+        return [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
+
 
 class PlatformAdminSite(admin.AdminSite):
     site_header = _("Platform administration")
@@ -157,6 +162,11 @@ class TenantModelAdmin(ImportExportModelAdmin):
         kwargs["organisation"] = request.organisation  # type: ignore[attr-defined]
         kwargs["user"] = request.user
         return kwargs
+
+    def get_view_on_site_url(self, obj: Any = None) -> str | None:
+        if obj is None or not self.view_on_site or not hasattr(obj, "get_absolute_url"):
+            return None
+        return str(obj.get_absolute_url())
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         exclude = list(super().get_exclude(request, obj) or [])

@@ -299,3 +299,20 @@ def test_bad_import_file_gives_a_clear_message_and_writes_nothing(
     assert "error" in page.lower() or "required" in page.lower()
     with scopes_disabled():
         assert not org.standards.exists()
+
+
+def test_view_on_site_links_straight_to_the_public_page(
+    secretariat_client: Client, alu_rows: dict[str, object], other_rows: dict[str, object]
+) -> None:
+    group = alu_rows["workinggroup"]
+    page = secretariat_client.get(
+        f"/alu/admin/groups/workinggroup/{group.pk}/change/"  # type: ignore[attr-defined]
+    ).content.decode()
+    assert 'href="/alu/groups/circularity/"' in page
+    # The generic redirect (which would look up any tenant's object) does not exist here.
+    water = other_rows["workinggroup"]
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(WorkingGroup)
+    response = secretariat_client.get(f"/alu/admin/r/{ct.pk}/{water.pk}/")  # type: ignore[attr-defined]
+    assert response.status_code == 404
