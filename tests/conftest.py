@@ -29,12 +29,14 @@ def unscoped() -> Iterator[None]:
 
 @pytest.fixture
 def org(db: None) -> Organisation:
-    return OrganisationFactory(name="Aluminium Body", slug="alu", time_zone="Australia/Melbourne")
+    return OrganisationFactory.create(
+        name="Aluminium Body", slug="alu", time_zone="Australia/Melbourne"
+    )
 
 
 @pytest.fixture
 def other_org(db: None) -> Organisation:
-    return OrganisationFactory(name="Other Body", slug="other", time_zone="Europe/Berlin")
+    return OrganisationFactory.create(name="Other Body", slug="other", time_zone="Europe/Berlin")
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def in_org(org: Organisation) -> Iterator[Organisation]:
 
 
 def make_secretariat(organisation: Organisation, **kwargs: object) -> User:
-    user = UserFactory(**kwargs)
+    user = UserFactory.create(**kwargs)
     services.organisation_role_grant(
         organisation=organisation, user=user, role=OrganisationRole.SECRETARIAT, acting_user=None
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TypeVar
 
 import factory
 from allauth.account.models import EmailAddress
@@ -18,10 +19,12 @@ from groups.models import (
 )
 from membership.models import User
 
+T = TypeVar("T")
+
 PASSWORD = "correct-horse-battery-staple"
 
 
-class TenantFactory(factory.django.DjangoModelFactory):
+class TenantFactory(factory.django.DjangoModelFactory[T]):
     """Creates through the base manager, so test setup needs no active scope."""
 
     class Meta:
@@ -32,7 +35,7 @@ class TenantFactory(factory.django.DjangoModelFactory):
         return model_class._base_manager
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -48,7 +51,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
         django_get_or_create = ("slug",)
@@ -58,7 +61,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     time_zone = "Europe/London"
 
 
-class StandardFactory(TenantFactory):
+class StandardFactory(TenantFactory[Standard]):
     class Meta:
         model = Standard
 
@@ -67,7 +70,7 @@ class StandardFactory(TenantFactory):
     version = "V1"
 
 
-class RevisionObjectiveFactory(TenantFactory):
+class RevisionObjectiveFactory(TenantFactory[RevisionObjective]):
     class Meta:
         model = RevisionObjective
 
@@ -76,7 +79,7 @@ class RevisionObjectiveFactory(TenantFactory):
     title = factory.Sequence(lambda n: f"Objective {n}")
 
 
-class WorkingGroupFactory(TenantFactory):
+class WorkingGroupFactory(TenantFactory[WorkingGroup]):
     class Meta:
         model = WorkingGroup
 
@@ -89,7 +92,7 @@ class WorkingGroupFactory(TenantFactory):
     scope = "The scope of the group."
 
 
-class FocusAreaFactory(TenantFactory):
+class FocusAreaFactory(TenantFactory[FocusArea]):
     class Meta:
         model = FocusArea
 
@@ -98,7 +101,7 @@ class FocusAreaFactory(TenantFactory):
     title = factory.Sequence(lambda n: f"Focus area {n}")
 
 
-class GroupLinkageFactory(TenantFactory):
+class GroupLinkageFactory(TenantFactory[GroupLinkage]):
     class Meta:
         model = GroupLinkage
 
@@ -109,7 +112,7 @@ class GroupLinkageFactory(TenantFactory):
     note = "Shared themes."
 
 
-class PhaseFactory(TenantFactory):
+class PhaseFactory(TenantFactory[Phase]):
     class Meta:
         model = Phase
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import Model
 from django.test import Client
 from django_scopes import scope
 from django_scopes.exceptions import ScopeError
@@ -15,19 +16,21 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("model", [WorkingGroup, FocusArea, GroupLinkage, Phase, AuditEntry])
-def test_unscoped_query_on_tenant_model_raises(model: type) -> None:
+def test_unscoped_query_on_tenant_model_raises(model: type[Model]) -> None:
     with pytest.raises(ScopeError):
-        list(model.objects.all())
+        list(model._default_manager.all())
 
 
 def test_scope_shows_only_its_own_organisations_rows(
     org: Organisation, other_org: Organisation
 ) -> None:
-    mine = WorkingGroupFactory(organisation=org, name="Mine")
-    WorkingGroupFactory(organisation=other_org, name="Theirs")
-    FocusAreaFactory(group=mine, title="My area")
-    PhaseFactory(group=WorkingGroupFactory(organisation=other_org))
-    GroupLinkageFactory(from_group=mine, to_group=WorkingGroupFactory(organisation=org))
+    mine = WorkingGroupFactory.create(organisation=org, name="Mine")
+    WorkingGroupFactory.create(organisation=other_org, name="Theirs")
+    FocusAreaFactory.create(group=mine, title="My area")
+    PhaseFactory.create(group=WorkingGroupFactory.create(organisation=other_org))
+    GroupLinkageFactory.create(
+        from_group=mine, to_group=WorkingGroupFactory.create(organisation=org)
+    )
 
     with scope(organisation=org):
         assert [g.name for g in WorkingGroup.objects.filter(name__in=["Mine", "Theirs"])] == [
@@ -69,8 +72,8 @@ def test_reserved_first_segment_is_not_a_tenant(client: Client, org: Organisatio
 def test_tenant_task_runs_in_the_organisations_scope(
     org: Organisation, other_org: Organisation
 ) -> None:
-    WorkingGroupFactory(organisation=org, name="Mine")
-    WorkingGroupFactory(organisation=other_org, name="Theirs")
+    WorkingGroupFactory.create(organisation=org, name="Mine")
+    WorkingGroupFactory.create(organisation=other_org, name="Theirs")
 
     @tenant_task
     def names(*, organisation: Organisation) -> list[str]:

@@ -36,8 +36,8 @@ PATHS = [
 
 @pytest.fixture
 def site(org: Organisation) -> None:
-    group = WorkingGroupFactory(organisation=org, slug="circularity")
-    PhaseFactory(group=group)
+    group = WorkingGroupFactory.create(organisation=org, slug="circularity")
+    PhaseFactory.create(group=group)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "secretariat", "other_secretariat"])

@@ -36,21 +36,28 @@ MODELS = [
 
 @pytest.fixture
 def alu_rows(org: Organisation) -> dict[str, object]:
-    circularity = WorkingGroupFactory(organisation=org, name="Alu Circularity", slug="circularity")
-    nature = WorkingGroupFactory(organisation=org, name="Alu Nature", slug="nature")
+    circularity = WorkingGroupFactory.create(
+        organisation=org, name="Alu Circularity", slug="circularity"
+    )
+    nature = WorkingGroupFactory.create(organisation=org, name="Alu Nature", slug="nature")
     return {
         "workinggroup": circularity,
-        "focusarea": FocusAreaFactory(group=circularity, title="Alu scrap sorting"),
-        "grouplinkage": GroupLinkageFactory(from_group=circularity, to_group=nature),
-        "phase": PhaseFactory(group=circularity),
-        "standard": StandardFactory(organisation=org, name="Alu Performance Standard"),
+        "focusarea": FocusAreaFactory.create(group=circularity, title="Alu scrap sorting"),
+        "grouplinkage": GroupLinkageFactory.create(from_group=circularity, to_group=nature),
+        "phase": PhaseFactory.create(group=circularity),
+        "standard": StandardFactory.create(organisation=org, name="Alu Performance Standard"),
     }
 
 
 @pytest.fixture
 def other_rows(other_org: Organisation) -> dict[str, object]:
-    water = WorkingGroupFactory(organisation=other_org, name="Water Stewardship", slug="water")
-    return {"workinggroup": water, "focusarea": FocusAreaFactory(group=water, title="Metering")}
+    water = WorkingGroupFactory.create(
+        organisation=other_org, name="Water Stewardship", slug="water"
+    )
+    return {
+        "workinggroup": water,
+        "focusarea": FocusAreaFactory.create(group=water, title="Metering"),
+    }
 
 
 def alu_admin_paths(rows: dict[str, object]) -> list[str]:
@@ -93,7 +100,7 @@ def test_other_tenants_secretariat_cannot_post_into_the_admin(
 def test_signed_in_person_without_a_role_gets_404(
     client: Client, alu_rows: dict[str, object]
 ) -> None:
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     assert client.get("/alu/admin/").status_code == 404
     assert client.get("/alu/admin/groups/workinggroup/").status_code == 404
 
@@ -209,7 +216,7 @@ def test_import_cannot_reach_another_tenants_group(
 def test_import_preview_then_confirm_writes_into_the_tenant(
     secretariat_client: Client, org: Organisation, other_org: Organisation
 ) -> None:
-    WorkingGroupFactory(organisation=other_org, slug="shared-slug", name="Other's group")
+    WorkingGroupFactory.create(organisation=other_org, slug="shared-slug", name="Other's group")
     page = _import(
         secretariat_client,
         "/alu/admin/groups/workinggroup/import/",

@@ -17,14 +17,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def circularity(org: Organisation):
-    group = WorkingGroupFactory(organisation=org, name="Circularity", slug="circularity")
-    PhaseFactory(group=group)
+    group = WorkingGroupFactory.create(organisation=org, name="Circularity", slug="circularity")
+    PhaseFactory.create(group=group)
     return group
 
 
 @pytest.fixture
 def participant(circularity) -> User:
-    person = UserFactory(email="pat@member.example")
+    person = UserFactory.create(email="pat@member.example")
     services.group_role_grant(
         group=circularity, user=person, role=GroupRole.PARTICIPANT, acting_user=None
     )
@@ -110,7 +110,7 @@ def test_non_participant_and_other_tenant_get_404(
 ) -> None:
     extension = propose(secretariat_client, circularity)
     url = f"/alu/groups/circularity/extensions/{extension.pk}/"
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     assert client.get(url).status_code == 404
     assert client.post(url, {"answer": "agree"}).status_code == 404
     assert other_secretariat_client.post(url, {"answer": "agree"}).status_code == 404

@@ -29,7 +29,7 @@ def audit_actions(organisation: Organisation) -> list[str]:
 
 
 def test_organisation_role_grant_gives_the_permission_once_and_audits_it(org: Organisation) -> None:
-    user, staff = UserFactory(), UserFactory()
+    user, staff = UserFactory.create(), UserFactory.create()
     assert not user.has_perm("groups.act_as_secretariat", org)
 
     granted = services.organisation_role_grant(
@@ -49,7 +49,7 @@ def test_organisation_role_grant_gives_the_permission_once_and_audits_it(org: Or
 def test_role_in_one_organisation_gives_nothing_in_another(
     org: Organisation, other_org: Organisation
 ) -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     services.organisation_role_grant(
         organisation=org, user=user, role=OrganisationRole.SECRETARIAT, acting_user=None
     )
@@ -58,7 +58,7 @@ def test_role_in_one_organisation_gives_nothing_in_another(
 
 
 def test_organisation_role_revoke_takes_it_away_and_audits(org: Organisation) -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     services.organisation_role_grant(
         organisation=org, user=user, role=OrganisationRole.COMMITTEE, acting_user=None
     )
@@ -74,9 +74,9 @@ def test_organisation_role_revoke_takes_it_away_and_audits(org: Organisation) ->
 
 
 def test_group_role_is_per_group(org: Organisation) -> None:
-    circularity = WorkingGroupFactory(organisation=org)
-    nature = WorkingGroupFactory(organisation=org)
-    user = UserFactory()
+    circularity = WorkingGroupFactory.create(organisation=org)
+    nature = WorkingGroupFactory.create(organisation=org)
+    user = UserFactory.create()
     services.group_role_grant(
         group=circularity, user=user, role=GroupRole.PARTICIPANT, acting_user=None
     )
@@ -91,15 +91,15 @@ def test_group_role_is_per_group(org: Organisation) -> None:
 
 
 def test_superuser_grant_is_still_recorded(org: Organisation) -> None:
-    admin = UserFactory(is_superuser=True, is_staff=True)
+    admin = UserFactory.create(is_superuser=True, is_staff=True)
     assert services.organisation_role_grant(
         organisation=org, user=admin, role=OrganisationRole.SECRETARIAT, acting_user=None
     )
 
 
 def test_phase_status_follows_the_calendar_and_is_idempotent(org: Organisation) -> None:
-    phase = PhaseFactory(
-        group=WorkingGroupFactory(organisation=org),
+    phase = PhaseFactory.create(
+        group=WorkingGroupFactory.create(organisation=org),
         starts_on=datetime.date(2025, 4, 1),
         ends_on=datetime.date(2025, 12, 31),
     )
@@ -120,7 +120,7 @@ def test_phase_status_follows_the_calendar_and_is_idempotent(org: Organisation) 
 def test_phase_status_refresh_leaves_other_tenants_alone(
     org: Organisation, other_org: Organisation
 ) -> None:
-    theirs = PhaseFactory(group=WorkingGroupFactory(organisation=other_org))
+    theirs = PhaseFactory.create(group=WorkingGroupFactory.create(organisation=other_org))
     with scope(organisation=org):
         services.phase_status_refresh(organisation=org, today=datetime.date(2025, 6, 1))
     with scopes_disabled():
@@ -130,10 +130,10 @@ def test_phase_status_refresh_leaves_other_tenants_alone(
 
 @pytest.fixture
 def extension_setup(org: Organisation) -> dict:
-    group = WorkingGroupFactory(organisation=org, name="Circularity")
-    phase = PhaseFactory(group=group)
-    staff = UserFactory()
-    participants = [UserFactory() for _ in range(3)]
+    group = WorkingGroupFactory.create(organisation=org, name="Circularity")
+    phase = PhaseFactory.create(group=group)
+    staff = UserFactory.create()
+    participants = [UserFactory.create() for _ in range(3)]
     for person in participants:
         services.group_role_grant(
             group=group, user=person, role=GroupRole.PARTICIPANT, acting_user=staff
@@ -214,7 +214,9 @@ def test_only_participants_answer_and_only_while_open(
     with scope(organisation=org):
         with pytest.raises(services.NotAParticipant):
             services.phase_extension_answer(
-                extension=s["ext"], participant=UserFactory(), answer=ExtensionAnswer.Answer.AGREE
+                extension=s["ext"],
+                participant=UserFactory.create(),
+                answer=ExtensionAnswer.Answer.AGREE,
             )
         services.phase_extension_decide(
             extension=s["ext"], approve=False, note="Not needed.", acting_user=s["staff"]
@@ -257,7 +259,7 @@ def test_second_open_extension_of_a_phase_is_refused(
 
 
 def test_extension_with_end_before_start_is_refused(org: Organisation) -> None:
-    phase = PhaseFactory(group=WorkingGroupFactory(organisation=org))
+    phase = PhaseFactory.create(group=WorkingGroupFactory.create(organisation=org))
     with scope(organisation=org), pytest.raises(services.InvalidPhaseDates):
         services.phase_extension_propose(
             phase=phase,
@@ -268,7 +270,7 @@ def test_extension_with_end_before_start_is_refused(org: Organisation) -> None:
             meetings_min=1,
             meetings_max=2,
             answers_due_on=datetime.date(2025, 12, 1),
-            acting_user=UserFactory(),
+            acting_user=UserFactory.create(),
         )
     with scope(organisation=org):
         assert PhaseExtension.objects.count() == 0

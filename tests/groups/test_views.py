@@ -23,12 +23,12 @@ pytestmark = pytest.mark.django_db
 def make_groups(org: Organisation, count: int) -> list:
     groups = []
     for n in range(count):
-        group = WorkingGroupFactory(organisation=org, name=f"Theme {n}", slug=f"theme-{n}")
-        parent = FocusAreaFactory(group=group, title=f"Area {n}")
-        FocusAreaFactory(group=group, parent=parent, title=f"Sub-area {n}")
-        PhaseFactory(group=group)
-        WorkingGroupFactory(organisation=org, parent=group, name=f"Sub {n}", number=1)
-        RevisionObjectiveFactory(organisation=org)
+        group = WorkingGroupFactory.create(organisation=org, name=f"Theme {n}", slug=f"theme-{n}")
+        parent = FocusAreaFactory.create(group=group, title=f"Area {n}")
+        FocusAreaFactory.create(group=group, parent=parent, title=f"Sub-area {n}")
+        PhaseFactory.create(group=group)
+        WorkingGroupFactory.create(organisation=org, parent=group, name=f"Sub {n}", number=1)
+        RevisionObjectiveFactory.create(organisation=org)
         groups.append(group)
     return groups
 
@@ -55,19 +55,21 @@ def test_group_detail_query_count_does_not_grow(
 ) -> None:
     group = make_groups(org, 1)[0]
     for n in range(size):
-        other = WorkingGroupFactory(organisation=org, name=f"Linked {n}", slug=f"linked-{n}")
-        GroupLinkageFactory(from_group=group, to_group=other)
-        GroupLinkageFactory(from_group=other, to_group=group)
-        FocusAreaFactory(group=group, title=f"More {n}")
-        group.standards.add(StandardFactory(organisation=org))
+        other = WorkingGroupFactory.create(organisation=org, name=f"Linked {n}", slug=f"linked-{n}")
+        GroupLinkageFactory.create(from_group=group, to_group=other)
+        GroupLinkageFactory.create(from_group=other, to_group=group)
+        FocusAreaFactory.create(group=group, title=f"More {n}")
+        group.standards.add(StandardFactory.create(organisation=org))
     assert count_queries(client, f"/alu/groups/{group.slug}/") == 9
 
 
 def test_home_lists_groups_with_focus_areas_and_phase(client: Client, org: Organisation) -> None:
-    group = WorkingGroupFactory(organisation=org, name="Circularity", slug="circularity")
-    parent = FocusAreaFactory(group=group, title="Strengthened criteria for Industrial Users")
-    FocusAreaFactory(group=group, parent=parent, title="Promoting resource efficiency")
-    PhaseFactory(group=group)
+    group = WorkingGroupFactory.create(organisation=org, name="Circularity", slug="circularity")
+    parent = FocusAreaFactory.create(
+        group=group, title="Strengthened criteria for Industrial Users"
+    )
+    FocusAreaFactory.create(group=group, parent=parent, title="Promoting resource efficiency")
+    PhaseFactory.create(group=group)
     page = client.get("/alu/").content.decode()
     assert "Circularity" in page
     assert "Strengthened criteria for Industrial Users" in page
@@ -79,12 +81,12 @@ def test_home_lists_groups_with_focus_areas_and_phase(client: Client, org: Organ
 def test_group_page_shows_scope_linkages_as_links_and_phases(
     client: Client, org: Organisation
 ) -> None:
-    circularity = WorkingGroupFactory(
+    circularity = WorkingGroupFactory.create(
         organisation=org, name="Circularity", slug="circularity", scope="Circular flows."
     )
-    nature = WorkingGroupFactory(organisation=org, name="Nature", slug="nature")
-    GroupLinkageFactory(from_group=circularity, to_group=nature, note="Mine closure.")
-    PhaseFactory(group=circularity)
+    nature = WorkingGroupFactory.create(organisation=org, name="Nature", slug="nature")
+    GroupLinkageFactory.create(from_group=circularity, to_group=nature, note="Mine closure.")
+    PhaseFactory.create(group=circularity)
     page = client.get("/alu/groups/circularity/").content.decode()
     assert "Circular flows." in page
     assert '<a href="/alu/groups/nature/">Nature</a>: Mine closure.' in page
@@ -97,7 +99,7 @@ def test_group_page_shows_scope_linkages_as_links_and_phases(
 def test_group_page_of_another_tenant_is_404(
     client: Client, org: Organisation, other_org: Organisation
 ) -> None:
-    WorkingGroupFactory(organisation=other_org, name="Water", slug="water")
+    WorkingGroupFactory.create(organisation=other_org, name="Water", slug="water")
     response = client.get("/alu/groups/water/")
     assert response.status_code == 404
     assert "has no working group at this address" in response.content.decode()
@@ -105,7 +107,7 @@ def test_group_page_of_another_tenant_is_404(
 
 
 def test_public_pages_name_no_person(client: Client, org: Organisation, secretariat) -> None:
-    WorkingGroupFactory(organisation=org, name="Circularity", slug="circularity")
+    WorkingGroupFactory.create(organisation=org, name="Circularity", slug="circularity")
     for path in ("/alu/", "/alu/groups/circularity/"):
         page = client.get(path).content.decode()
         assert secretariat.email not in page
