@@ -235,12 +235,18 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Working groups] "
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 # allauth keeps these counters in the cache: Redis in production, so all workers share them.
+# Per address: 5 failures in 5 minutes lock that account's sign-in; per IP a wider bucket, since a
+# Member's office may sign in many people from one address.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": "20/5m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+
+# Behind the production proxy the client's address is the last hop of X-Forwarded-For; without
+# this every visitor would share the proxy's address, and so one per-IP rate-limit bucket.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
 
 # --- E-mail -----------------------------------------------------------------------------------
 

@@ -93,3 +93,17 @@ def open_extensions_for_participant(*, group: WorkingGroup, user: Any) -> list[P
     for extension in extensions:
         extension.my_answer = answers.get(extension.pk)  # type: ignore[attr-defined]
     return extensions
+
+
+def linked_groups(group: WorkingGroup) -> list[dict[str, Any]]:
+    """The groups linked with ``group`` either way, once each, in group order, with the notes of
+    both directions (uses the linkages prefetched by ``group_detail``)."""
+    by_group: dict[int, dict[str, Any]] = {}
+    pairs = [(link.to_group, link.note) for link in group.linkages_out.all()] + [
+        (link.from_group, link.note) for link in group.linkages_in.all()
+    ]
+    for other, note in pairs:
+        entry = by_group.setdefault(other.pk, {"group": other, "notes": []})
+        if note and note not in entry["notes"]:
+            entry["notes"].append(note)
+    return sorted(by_group.values(), key=lambda entry: (entry["group"].number, entry["group"].pk))

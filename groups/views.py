@@ -41,6 +41,7 @@ def group_detail(request: HttpRequest, group_slug: str) -> HttpResponse:
         "groups/group_detail.html",
         {
             "group": group,
+            "linked_groups": selectors.linked_groups(group),
             "open_extensions": selectors.open_extensions_for_participant(
                 group=group, user=request.user
             ),

@@ -93,7 +93,9 @@ def test_group_page_shows_scope_linkages_as_links_and_phases(
     assert "1 April 2025 to 31 December 2025" in page
 
     back = client.get("/alu/groups/nature/").content.decode()
-    assert '<a href="/alu/groups/circularity/">Circularity</a> links here' in back
+    # The linkage shows on both groups' pages, once, with its note.
+    assert '<a href="/alu/groups/circularity/">Circularity</a>: Mine closure.' in back
+    assert back.count('href="/alu/groups/circularity/"') == 1
 
 
 def test_group_page_of_another_tenant_is_404(
@@ -112,3 +114,16 @@ def test_public_pages_name_no_person(client: Client, org: Organisation, secretar
         page = client.get(path).content.decode()
         assert secretariat.email not in page
         assert secretariat.full_name not in page
+
+
+def test_a_group_linked_both_ways_is_listed_once_with_both_notes(
+    client: Client, org: Organisation
+) -> None:
+    climate = WorkingGroupFactory.create(organisation=org, name="Climate", slug="climate")
+    nature = WorkingGroupFactory.create(organisation=org, name="Nature", slug="nature")
+    GroupLinkageFactory.create(from_group=climate, to_group=nature, note="Adaptation.")
+    GroupLinkageFactory.create(from_group=nature, to_group=climate, note="Land use.")
+    page = client.get("/alu/groups/climate/").content.decode()
+    assert page.count('href="/alu/groups/nature/"') == 1
+    assert "<li>Adaptation.</li>" in page
+    assert "<li>Land use.</li>" in page
