@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "import_export",
+    "django_countries",
     "membership",
     "groups",
     "meetings",
@@ -193,6 +194,10 @@ CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {
         "task": "asi_wg.tasks.scheduler_heartbeat",
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),
+    },
+    "offers-expire": {
+        "task": "membership.tasks.offers_expire_all",
+        "schedule": env.float("CELERY_OFFER_EXPIRY_SECONDS", default=300.0),
     },
     "phase-status-refresh": {
         "task": "groups.tasks.phase_status_refresh_all",

@@ -18,6 +18,8 @@ urlpatterns = [
         name=TENANT_ADMIN_URL_NAME,
     ),
     path("<slug:organisation_slug>/", include("groups.urls")),
+    path("<slug:organisation_slug>/", include("membership.urls")),
+    path("<slug:organisation_slug>/staff/", include("membership.staff_urls")),
 ]
 
 if settings.DEBUG:

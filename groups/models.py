@@ -50,6 +50,21 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), blank=True)
     privacy_policy_url = models.URLField(_("privacy policy"), blank=True)
     contact_email = models.EmailField(_("secretariat e-mail"), blank=True)
+    member_group_limit = models.PositiveSmallIntegerField(
+        _("groups per Member when oversubscribed"),
+        null=True,
+        blank=True,
+        choices=[(1, _("One group")), (2, _("Two groups"))],
+        help_text=_(
+            "When a group has more applicants than seats, a Member already seated in this many "
+            "groups is not seated in another without a recorded override. Empty: no limit."
+        ),
+    )
+    offer_hold_days = models.PositiveSmallIntegerField(
+        _("days an offered seat is held"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

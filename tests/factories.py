@@ -17,7 +17,15 @@ from groups.models import (
     Standard,
     WorkingGroup,
 )
-from membership.models import User
+from membership.models import (
+    AntitrustPolicy,
+    Application,
+    Member,
+    MembershipClass,
+    ParticipantProfile,
+    User,
+    ValueChainSegment,
+)
 
 T = TypeVar("T")
 
@@ -123,3 +131,82 @@ class PhaseFactory(TenantFactory[Phase]):
     ends_on = datetime.date(2025, 12, 31)
     meetings_min = 6
     meetings_max = 8
+
+
+class MembershipClassFactory(TenantFactory[MembershipClass]):
+    class Meta:
+        model = MembershipClass
+        django_get_or_create = ("organisation", "name")
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = "Production and Transformation"
+
+
+class ValueChainSegmentFactory(TenantFactory[ValueChainSegment]):
+    class Meta:
+        model = ValueChainSegment
+        django_get_or_create = ("organisation", "name")
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = "Recycling"
+
+
+class MemberFactory(TenantFactory[Member]):
+    class Meta:
+        model = Member
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Member Company {n}")
+    membership_class = factory.SubFactory(
+        MembershipClassFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    country = "DE"
+    size_band = Member.SizeBand.LARGE
+    perspective = Member.Perspective.INDUSTRY
+    is_current = True
+
+
+class ParticipantProfileFactory(TenantFactory[ParticipantProfile]):
+    """A Member representative by default; pass affiliation=IPAF or EXPERT for the others."""
+
+    class Meta:
+        model = ParticipantProfile
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+    affiliation = ParticipantProfile.Affiliation.MEMBER
+    member = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.affiliation == ParticipantProfile.Affiliation.MEMBER),
+        yes_declaration=factory.SubFactory(
+            MemberFactory, organisation=factory.SelfAttribute("..organisation")
+        ),
+        no_declaration=None,
+    )
+    country = "DE"
+    expertise = "Recycling and scrap sorting."
+
+
+class ApplicationFactory(TenantFactory[Application]):
+    """An application; its profile is created in the group's organisation unless given."""
+
+    class Meta:
+        model = Application
+
+    group = factory.SubFactory(WorkingGroupFactory)
+    profile = factory.SubFactory(
+        ParticipantProfileFactory, organisation=factory.SelfAttribute("..group.organisation")
+    )
+    applicant = factory.SelfAttribute("profile.user")
+    statement = "I work on scrap sorting at our plant."
+    status = Application.Status.SUBMITTED
+
+
+class AntitrustPolicyFactory(TenantFactory[AntitrustPolicy]):
+    class Meta:
+        model = AntitrustPolicy
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    title = "Antitrust Compliance Policy"
+    body = "Participants do not discuss prices, markets or customers."

@@ -1,0 +1,222 @@
+"""Seating, the cap, one representative per Member, and the waiting list with offers."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from groups.models import AuditEntry, Organisation, WorkingGroup
+from membership import services
+from membership.models import Application, Offer, ParticipantProfile, Seat, SentNotification
+from tests.factories import (
+    ApplicationFactory,
+    MemberFactory,
+    ParticipantProfileFactory,
+    UserFactory,
+    WorkingGroupFactory,
+)
+
+# Real commits: the promotion job and the e-mails run on commit, as they do in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def group(org: Organisation) -> WorkingGroup:
+    return WorkingGroupFactory.create(organisation=org, seat_cap=3, slug="circularity")
+
+
+@pytest.fixture
+def staff(secretariat):
+    return secretariat
+
+
+def apply(group: WorkingGroup, **kwargs) -> Application:
+    return ApplicationFactory.create(group=group, **kwargs)
+
+
+def held(group: WorkingGroup) -> int:
+    with scopes_disabled():
+        seats = Seat.objects.filter(group=group, ended_at__isnull=True).count()
+        offers = Offer.objects.filter(group=group, status=Offer.Status.OPEN).count()
+    return seats + offers
+
+
+def test_seat_take_seats_and_grants_the_participant_role(group, staff, org) -> None:
+    application = apply(group)
+    with scope(organisation=org):
+        seat = services.seat_take(application=application, acting_user=staff)
+        application.refresh_from_db()
+        assert application.status == Application.Status.SEATED
+        assert AuditEntry.objects.filter(action="seat.take").count() == 1
+    holder = type(seat.holder).objects.get(pk=seat.holder.pk)
+    assert holder.has_perm("groups.participate_workinggroup", group)
+
+
+def test_seat_take_refuses_the_fourth_seat_of_three(group, staff, org) -> None:
+    applications = [apply(group) for _ in range(4)]
+    with scope(organisation=org):
+        for application in applications[:3]:
+            services.seat_take(application=application, acting_user=staff)
+        with pytest.raises(services.SeatCapReached, match="All 3 seats"):
+            services.seat_take(application=applications[3], acting_user=staff)
+    assert held(group) == 3
+
+
+def test_second_representative_needs_capacity_or_a_recorded_override(group, staff, org) -> None:
+    member = MemberFactory.create(organisation=org, name="Alu Corp")
+    first = apply(group, profile=ParticipantProfileFactory.create(organisation=org, member=member))
+    second = apply(group, profile=ParticipantProfileFactory.create(organisation=org, member=member))
+    other = apply(group)  # someone from another Member is waiting
+    with scope(organisation=org):
+        services.seat_take(application=first, acting_user=staff)
+        with pytest.raises(services.RuleBlocks, match="already has a representative"):
+            services.seat_take(application=second, acting_user=staff)
+        seat = services.seat_take(
+            application=second, acting_user=staff, override_reason="Covers the smelter side."
+        )
+        assert seat.override_reason == "Covers the smelter side."
+        entry = AuditEntry.objects.get(action="seat.take", target_id=str(seat.pk))
+        assert entry.data["overridden"] == ["one_per_member"]
+        assert other.pk
+
+
+def test_second_representative_allowed_when_capacity_allows(group, staff, org) -> None:
+    member = MemberFactory.create(organisation=org)
+    first = apply(group, profile=ParticipantProfileFactory.create(organisation=org, member=member))
+    second = apply(group, profile=ParticipantProfileFactory.create(organisation=org, member=member))
+    with scope(organisation=org):
+        services.seat_take(application=first, acting_user=staff)
+        seat = services.seat_take(application=second, acting_user=staff)
+        assert seat.override_reason == ""
+
+
+def test_former_members_representative_cannot_apply(group, org) -> None:
+    member = MemberFactory.create(organisation=org, is_current=False, name="Gone Ltd")
+    profile = ParticipantProfileFactory.create(organisation=org, member=member)
+    with scope(organisation=org), pytest.raises(services.NotEligible, match="no longer a Member"):
+        services.application_submit(
+            group=group, user=profile.user, focus_areas=[], statement="Hello"
+        )
+
+
+def test_uninvited_expert_cannot_apply_and_invited_one_can(group, org, staff) -> None:
+    profile = ParticipantProfileFactory.create(
+        organisation=org, affiliation=ParticipantProfile.Affiliation.EXPERT
+    )
+    with scope(organisation=org):
+        with pytest.raises(services.NotEligible, match="by invitation"):
+            services.application_submit(
+                group=group, user=profile.user, focus_areas=[], statement="LCA expert"
+            )
+        services.expert_invite(profile=profile, acting_user=staff)
+        application = services.application_submit(
+            group=group, user=profile.user, focus_areas=[], statement="LCA expert"
+        )
+        assert application.status == Application.Status.SUBMITTED
+
+
+def test_applying_twice_is_refused(group, org) -> None:
+    profile = ParticipantProfileFactory.create(organisation=org)
+    with scope(organisation=org):
+        services.application_submit(group=group, user=profile.user, focus_areas=[], statement="A")
+        with pytest.raises(services.AlreadyApplied):
+            services.application_submit(
+                group=group, user=profile.user, focus_areas=[], statement="B"
+            )
+        assert Application.objects.filter(applicant=profile.user).count() == 1
+
+
+def test_freed_seat_is_offered_to_the_next_on_the_list_and_accepted(group, staff, org) -> None:
+    seated = [apply(group) for _ in range(3)]
+    waiting = [apply(group) for _ in range(2)]
+    with scope(organisation=org):
+        seats = [services.seat_take(application=a, acting_user=staff) for a in seated]
+        for application in waiting:
+            services.application_waitlist(application=application, acting_user=staff)
+        assert services.waiting_position(Application.objects.get(pk=waiting[1].pk)) == 2
+        services.seat_end(seat=seats[0], reason=Seat.EndReason.WITHDREW, acting_user=staff)
+        # The promotion job ran on commit (eagerly in tests): one offer, to the first waiting.
+        offer = Offer.objects.get(status=Offer.Status.OPEN)
+        assert offer.application_id == waiting[0].pk
+        assert held(group) == 3
+        seat = services.offer_accept(offer=offer, user=waiting[0].applicant)
+        assert seat.holder == waiting[0].applicant
+        assert Offer.objects.get(pk=offer.pk).status == Offer.Status.ACCEPTED
+    assert held(group) == 3
+
+
+def test_expired_offer_moves_on_to_the_next(group, staff, org) -> None:
+    group.seat_cap = 1
+    group.save()
+    first, second = apply(group), apply(group)
+    with scope(organisation=org):
+        services.application_waitlist(application=first, acting_user=staff)
+        services.application_waitlist(application=second, acting_user=staff)
+        offer = Offer.objects.get(status=Offer.Status.OPEN)
+        assert offer.application_id == first.pk
+        later = timezone.now() + datetime.timedelta(days=8)
+        assert services.offers_expire(organisation=org, now=later) == 1
+        now_open = Offer.objects.get(status=Offer.Status.OPEN)
+        # Run again: the expired offer is not expired twice, the new one is not due yet.
+        assert services.offers_expire(organisation=org, now=timezone.now()) == 0
+        assert now_open.application_id == second.pk
+        with pytest.raises(services.OfferNotOpen):
+            services.offer_accept(offer=offer, user=first.applicant)
+
+
+def test_accepting_after_expiry_is_refused_and_the_seat_moves_on(group, staff, org) -> None:
+    group.seat_cap = 1
+    group.save()
+    first, second = apply(group), apply(group)
+    with scope(organisation=org):
+        services.application_waitlist(application=first, acting_user=staff)
+        services.application_waitlist(application=second, acting_user=staff)
+        offer = Offer.objects.get(status=Offer.Status.OPEN)
+        later = timezone.now() + datetime.timedelta(days=8)
+        with pytest.raises(services.OfferExpired):
+            services.offer_accept(offer=offer, user=first.applicant, now=later)
+        assert Offer.objects.get(pk=offer.pk).status == Offer.Status.EXPIRED
+        assert Offer.objects.get(status=Offer.Status.OPEN).application_id == second.pk
+
+
+def test_someone_elses_offer_cannot_be_accepted(group, staff, org) -> None:
+    group.seat_cap = 1
+    group.save()
+    application = apply(group)
+    with scope(organisation=org):
+        services.application_waitlist(application=application, acting_user=staff)
+        offer = Offer.objects.get()
+        with pytest.raises(services.NotYourOffer):
+            services.offer_accept(offer=offer, user=UserFactory.create())
+        assert Offer.objects.get().status == Offer.Status.OPEN
+
+
+def test_promotion_twice_makes_one_offer_and_one_notification(group, staff, org) -> None:
+    group.seat_cap = 1
+    group.save()
+    application = apply(group)
+    with scope(organisation=org):
+        services.application_waitlist(application=application, acting_user=staff)
+        assert services.waitlist_promote(group=group) == []
+        assert services.waitlist_promote(group=group) == []
+        assert Offer.objects.count() == 1
+        assert SentNotification.objects.filter(key__startswith="offer:").count() == 1
+    assert len([m for m in mail.outbox if "offer" in m.subject.lower()]) <= 1
+
+
+def test_cap_cannot_drop_below_seats_held(group, staff, org) -> None:
+    applications = [apply(group) for _ in range(3)]
+    with scope(organisation=org):
+        for application in applications:
+            services.seat_take(application=application, acting_user=staff)
+        with pytest.raises(services.DomainError, match="3 seats are held"):
+            services.group_seat_cap_change(group=group, seat_cap=2, acting_user=staff)
+        waiting = apply(group)
+        services.application_waitlist(application=waiting, acting_user=staff)
+        assert not Offer.objects.exists()
+        services.group_seat_cap_change(group=group, seat_cap=4, acting_user=staff)
+        assert Offer.objects.get().application_id == waiting.pk
