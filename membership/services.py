@@ -80,7 +80,7 @@ def lock_group(group_id: int) -> WorkingGroup:
     Seating, accepting, ending, promotion and expiry all pass through here, so they queue
     behind each other per group. (The race test's control replaces this with a plain read.)
     """
-    return WorkingGroup.objects.select_for_update().select_related("organisation").get(pk=group_id)
+    return WorkingGroup.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=group_id)
 
 
 def _queue_promotion(group: WorkingGroup) -> None:
@@ -124,7 +124,7 @@ def profile_save(
 ) -> ParticipantProfile:
     """Create or update the person's profile in this tenant; consent changes are dated."""
     profile = (
-        ParticipantProfile.objects.select_for_update()
+        ParticipantProfile.objects.select_for_update(of=("self",))
         .filter(organisation=organisation, user=user)
         .first()
     )
@@ -190,12 +190,9 @@ def antitrust_policy_publish(
     """Publish a new version; every participant must acknowledge it before taking part again."""
     if not body.strip():
         raise DomainError(_("The policy needs its text."))
-    latest = (
-        AntitrustPolicy.objects.select_for_update()
-        .filter(organisation=organisation)
-        .order_by("-version")
-        .first()
-    )
+    # Lock the tenant row: two publishers at once get versions n+1 and n+2, not a clash.
+    Organisation.objects.select_for_update().get(pk=organisation.pk)
+    latest = AntitrustPolicy.objects.filter(organisation=organisation).order_by("-version").first()
     policy = AntitrustPolicy.objects.create(
         organisation=organisation,
         version=(latest.version + 1) if latest else 1,
@@ -292,7 +289,7 @@ def application_submit(
 def application_withdraw(*, application: Application, acting_user: User) -> Application:
     """The applicant withdraws: an open offer is withdrawn, a seat ends, the seat moves on."""
     group = lock_group(application.group_id)
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status in {Application.Status.WITHDRAWN, Application.Status.ENDED}:
         raise InvalidState(_("This application has already been withdrawn."))
     frees_capacity = False
@@ -322,7 +319,7 @@ def application_withdraw(*, application: Application, acting_user: User) -> Appl
 def application_waitlist(*, application: Application, acting_user: User) -> Application:
     """Staff put an applicant on the waiting list; a free seat is then offered by the job."""
     group = lock_group(application.group_id)
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     allowed = {
         Application.Status.SUBMITTED,
         Application.Status.DECLINED,
@@ -350,7 +347,7 @@ def application_decline(
 ) -> Application:
     """Staff decide not to select an applicant (not seated, not waiting)."""
     group = lock_group(application.group_id)
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status not in {Application.Status.SUBMITTED, Application.Status.WAITING}:
         raise InvalidState()
     application.status = Application.Status.DECLINED
@@ -373,7 +370,7 @@ def application_reprioritise(
     if not reason.strip():
         raise DomainError(_("Say why the waiting-list order changes."))
     group = lock_group(application.group_id)
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     before = application.priority
     application.priority = priority
     application.save(update_fields=["priority", "updated_at"])
@@ -443,7 +440,7 @@ def seat_take(*, application: Application, acting_user: User, override_reason: s
     """
     group = lock_group(application.group_id)
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("profile__member", "applicant")
         .get(pk=application.pk)
     )
@@ -515,7 +512,7 @@ def seat_end(*, seat: Seat, reason: str, note: str = "", acting_user: User) -> S
     if reason == Seat.EndReason.OTHER and not note.strip():
         raise DomainError(_("Say why the seat ends."))
     group = lock_group(seat.group_id)
-    seat = Seat.objects.select_for_update().select_related("holder", "application").get(pk=seat.pk)
+    seat = Seat.objects.select_for_update(of=("self",)).select_related("holder", "application").get(pk=seat.pk)
     if seat.ended_at is not None:
         raise InvalidState(_("This seat has already ended."))
     seat.group = group
@@ -642,7 +639,7 @@ def offer_accept(*, offer: Offer, user: User, now: datetime.datetime | None = No
 def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) -> Seat | None:
     group = lock_group(offer.group_id)
     offer = (
-        Offer.objects.select_for_update()
+        Offer.objects.select_for_update(of=("self",))
         .select_related("application__profile__member", "application__applicant")
         .get(pk=offer.pk)
     )
@@ -684,7 +681,7 @@ def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) ->
 def offer_decline(*, offer: Offer, user: User) -> Offer:
     """The applicant declines; the seat moves on to the next person."""
     group = lock_group(offer.group_id)
-    offer = Offer.objects.select_for_update().select_related("application").get(pk=offer.pk)
+    offer = Offer.objects.select_for_update(of=("self",)).select_related("application").get(pk=offer.pk)
     if offer.application.applicant_id != user.pk:
         raise NotYourOffer()
     if offer.status != Offer.Status.OPEN:
@@ -733,7 +730,7 @@ def offers_expire(*, organisation: Organisation, now: datetime.datetime | None =
         with transaction.atomic():
             group = lock_group(group_id)
             due = (
-                Offer.objects.select_for_update()
+                Offer.objects.select_for_update(of=("self",))
                 .filter(group=group, status=Offer.Status.OPEN, expires_at__lte=now)
                 .select_related("application", "group__organisation")
             )

@@ -1,0 +1,181 @@
+"""The seat cap under concurrency, on PostgreSQL: 50 threads at once try to take the last free
+seat, through staff seating and through offer acceptance. Exactly one wins, every time; the
+control run without the group lock shows the race does happen, so the test proves something."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from asi_wg.errors import DomainError
+from groups.models import Organisation, WorkingGroup
+from membership import rules, services
+from membership.models import Application, Offer, Seat, User
+from tests.factories import ApplicationFactory, UserFactory, WorkingGroupFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks and real concurrency need PostgreSQL"
+    ),
+]
+
+THREADS = 50
+REPETITIONS = 20
+CAP = 30
+
+
+@pytest.fixture
+def widened_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold each transaction a moment between counting and writing, in both runs alike, so
+    that without the lock the threads reliably overlap."""
+    read = rules.GroupState.read
+
+    def slow_read(group: WorkingGroup) -> rules.GroupState:
+        state = read(group)
+        time.sleep(0.005)
+        return state
+
+    monkeypatch.setattr(rules.GroupState, "read", staticmethod(slow_read))
+
+
+def without_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        services,
+        "lock_group",
+        lambda group_id: WorkingGroup.objects.select_related("organisation").get(pk=group_id),
+    )
+
+
+class Scenario:
+    """28 seats held, one open offer (29 of 30 held): one seat is free for staff seating, and
+    the offer may be accepted once. 25 threads seat applicants, 25 accept the same offer."""
+
+    def __init__(self, org: Organisation, staff: User) -> None:
+        self.org, self.staff = org, staff
+        self.group = WorkingGroupFactory.create(organisation=org, seat_cap=CAP, slug="race")
+        self.seated = [ApplicationFactory.create(group=self.group) for _ in range(CAP - 2)]
+        self.offered = ApplicationFactory.create(group=self.group)
+        self.contenders = [ApplicationFactory.create(group=self.group) for _ in range(THREADS // 2)]
+
+    def reset(self) -> None:
+        with scopes_disabled():
+            Seat.objects.filter(group=self.group).delete()
+            Offer.objects.filter(group=self.group).delete()
+            Application.objects.filter(group=self.group).update(status=Application.Status.SUBMITTED)
+            Seat.objects.bulk_create(
+                Seat(group=self.group, holder=a.applicant, application=a, affiliation="member")
+                for a in self.seated
+            )
+            now = timezone.now()
+            self.offer = Offer.objects.create(
+                group=self.group,
+                application=self.offered,
+                offered_at=now,
+                expires_at=now + timezone.timedelta(days=7),
+            )
+            Application.objects.filter(pk=self.offered.pk).update(status=Application.Status.OFFERED)
+
+    def jobs(self) -> list[Callable[[], object]]:
+        seat_jobs = [
+            (lambda a=a: services.seat_take(application=a, acting_user=self.staff))
+            for a in self.contenders
+        ]
+        accept_jobs = [
+            (lambda: services.offer_accept(offer=self.offer, user=self.offered.applicant))
+            for _ in range(THREADS - len(seat_jobs))
+        ]
+        return [job for pair in zip(seat_jobs, accept_jobs, strict=True) for job in pair]
+
+    def run(self) -> Counter[str]:
+        outcomes: Counter[str] = Counter()
+        barrier = threading.Barrier(THREADS)
+        lock = threading.Lock()
+
+        def worker(job: Callable[[], object]) -> None:
+            try:
+                barrier.wait()
+                with scope(organisation=self.org):
+                    result = job()
+                kind = "seated" if isinstance(result, Seat) else "other"
+            except DomainError as error:
+                kind = type(error).__name__
+            except Exception as error:  # noqa: BLE001 - the unique constraint is a valid refusal
+                kind = type(error).__name__
+            finally:
+                connections.close_all()
+            with lock:
+                outcomes[kind] += 1
+
+        threads = [threading.Thread(target=worker, args=(job,)) for job in self.jobs()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return outcomes
+
+    def held(self) -> tuple[int, int, int]:
+        with scopes_disabled():
+            seats = Seat.objects.filter(group=self.group, ended_at__isnull=True).count()
+            offers = Offer.objects.filter(group=self.group, status=Offer.Status.OPEN).count()
+            accepted = Offer.objects.filter(pk=self.offer.pk, status=Offer.Status.ACCEPTED).count()
+        return seats, offers, accepted
+
+
+@pytest.fixture
+def scenario(org: Organisation, secretariat: User) -> Iterator[Scenario]:
+    yield Scenario(org, secretariat)
+
+
+def test_fifty_threads_never_seat_a_31st_participant(
+    scenario: Scenario, widened_window: None
+) -> None:
+    for repetition in range(REPETITIONS):
+        scenario.reset()
+        outcomes = scenario.run()
+        seats, offers, accepted = scenario.held()
+        assert seats == CAP, (repetition, outcomes)
+        assert offers == 0
+        assert accepted == 1
+        # One seat_take and one acceptance won; everyone else was refused with a reason.
+        assert outcomes["seated"] == 2, (repetition, outcomes)
+        assert outcomes["SeatCapReached"] == THREADS // 2 - 1, outcomes
+        assert outcomes["OfferNotOpen"] == THREADS // 2 - 1, outcomes
+
+
+def test_control_without_the_lock_the_race_happens(
+    scenario: Scenario, widened_window: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without_lock(monkeypatch)
+    overbooked = 0
+    for _repetition in range(3):
+        scenario.reset()
+        scenario.run()
+        seats, _offers, _accepted = scenario.held()
+        overbooked = max(overbooked, seats - CAP)
+    assert overbooked > 0, "without the lock, concurrent seating should exceed the cap"
+
+
+def test_staff_cannot_seat_anyone_while_the_last_seat_is_held_for_an_offer(
+    org: Organisation, secretariat: User
+) -> None:
+    group = WorkingGroupFactory.create(organisation=org, seat_cap=1)
+    offered, other = ApplicationFactory.create(group=group), ApplicationFactory.create(group=group)
+    now = timezone.now()
+    with scopes_disabled():
+        Offer.objects.create(
+            group=group,
+            application=offered,
+            offered_at=now,
+            expires_at=now + timezone.timedelta(days=7),
+        )
+    with scope(organisation=org), pytest.raises(services.SeatCapReached):
+        services.seat_take(application=other, acting_user=secretariat)
+    assert UserFactory  # factories stay importable for the scenario above
