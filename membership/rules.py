@@ -154,7 +154,7 @@ def one_per_member_check(
         for app in state.waiting
         if app.profile_id != profile.pk and app.profile.member_id != member.pk
     ]
-    if state.free(excluding_offer=excluding_offer) > 1 and not others_waiting:
+    if state.free(excluding_offer=excluding_offer) > 0 and not others_waiting:
         return Check(
             ONE_PER_MEMBER,
             True,

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from groups import services as group_services
-from groups.models import FocusArea, GroupRole, Organisation, WorkingGroup
+from groups.models import AuditEntry, FocusArea, GroupRole, Organisation, WorkingGroup
 from membership import rules
 from membership.models import (
     AntitrustAcknowledgement,
@@ -80,7 +80,11 @@ def lock_group(group_id: int) -> WorkingGroup:
     Seating, accepting, ending, promotion and expiry all pass through here, so they queue
     behind each other per group. (The race test's control replaces this with a plain read.)
     """
-    return WorkingGroup.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=group_id)
+    return (
+        WorkingGroup.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=group_id)
+    )
 
 
 def _queue_promotion(group: WorkingGroup) -> None:
@@ -512,7 +516,11 @@ def seat_end(*, seat: Seat, reason: str, note: str = "", acting_user: User) -> S
     if reason == Seat.EndReason.OTHER and not note.strip():
         raise DomainError(_("Say why the seat ends."))
     group = lock_group(seat.group_id)
-    seat = Seat.objects.select_for_update(of=("self",)).select_related("holder", "application").get(pk=seat.pk)
+    seat = (
+        Seat.objects.select_for_update(of=("self",))
+        .select_related("holder", "application")
+        .get(pk=seat.pk)
+    )
     if seat.ended_at is not None:
         raise InvalidState(_("This seat has already ended."))
     seat.group = group
@@ -580,26 +588,13 @@ def waitlist_promote(*, group: WorkingGroup, now: datetime.datetime | None = Non
         .order_by(*rules.waiting_order())
     )
     held_by_people = {seat.holder_id for seat in state.held_seats}
-    for application in candidates:
-        if state.free() <= 0:
+    skipped: set[int] = set()
+    while state.free() > 0:
+        # Each offer changes who counts as waiting, so walk the list from the top again.
+        application = _next_candidate(state, candidates, held_by_people, skipped)
+        if application is None:
             break
-        if application.applicant_id in held_by_people:
-            continue
-        eligible = rules.eligibility(application.profile)
-        if eligible.blocks:
-            audit_record(
-                organisation=organisation,
-                actor=None,
-                action="waitlist.skip",
-                target=application,
-                data={"reason": eligible.message},
-            )
-            continue
-        per_member = rules.one_per_member_check(state, application.profile)
-        group_limit = rules.member_group_limit_check(state, application.profile)
-        if per_member.blocks or group_limit.blocks:
-            # Not recorded as a skip: they keep their place and are reached when the rule allows.
-            continue
+        candidates.remove(application)
         offer = Offer.objects.create(
             group=group,
             application=application,
@@ -610,6 +605,8 @@ def waitlist_promote(*, group: WorkingGroup, now: datetime.datetime | None = Non
         application.save(update_fields=["status", "updated_at"])
         offer.application = application
         state.open_offers.append(offer)
+        # Holding an offer is no longer waiting: later candidates see the list as it now is.
+        state.waiting = [app for app in state.waiting if app.pk != application.pk]
         made.append(offer)
         audit_record(
             organisation=organisation,
@@ -620,6 +617,44 @@ def waitlist_promote(*, group: WorkingGroup, now: datetime.datetime | None = Non
         )
         _queue_notification("offer", offer, organisation=organisation)
     return made
+
+
+def _next_candidate(
+    state: rules.GroupState,
+    candidates: list[Application],
+    held_by_people: set[int],
+    skipped: set[int],
+) -> Application | None:
+    """The first application on the list that may be offered a seat now; records (once) each
+    applicant skipped because they are no longer eligible."""
+    for application in candidates:
+        if application.pk in skipped or application.applicant_id in held_by_people:
+            continue
+        eligible = rules.eligibility(application.profile)
+        if eligible.blocks:
+            skipped.add(application.pk)
+            already_recorded = AuditEntry.objects.filter(
+                action="waitlist.skip",
+                target_type=application._meta.label_lower,
+                target_id=str(application.pk),
+                created_at__gte=application.updated_at,
+            ).exists()
+            if not already_recorded:
+                audit_record(
+                    organisation=state.group.organisation,
+                    actor=None,
+                    action="waitlist.skip",
+                    target=application,
+                    data={"reason": eligible.message},
+                )
+            continue
+        per_member = rules.one_per_member_check(state, application.profile)
+        group_limit = rules.member_group_limit_check(state, application.profile)
+        if per_member.blocks or group_limit.blocks:
+            # Not a skip: they keep their place and are reached when the rule allows.
+            continue
+        return application
+    return None
 
 
 def offer_accept(*, offer: Offer, user: User, now: datetime.datetime | None = None) -> Seat:
@@ -681,7 +716,9 @@ def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) ->
 def offer_decline(*, offer: Offer, user: User) -> Offer:
     """The applicant declines; the seat moves on to the next person."""
     group = lock_group(offer.group_id)
-    offer = Offer.objects.select_for_update(of=("self",)).select_related("application").get(pk=offer.pk)
+    offer = (
+        Offer.objects.select_for_update(of=("self",)).select_related("application").get(pk=offer.pk)
+    )
     if offer.application.applicant_id != user.pk:
         raise NotYourOffer()
     if offer.status != Offer.Status.OPEN:

@@ -220,3 +220,25 @@ def test_cap_cannot_drop_below_seats_held(group, staff, org) -> None:
         assert not Offer.objects.exists()
         services.group_seat_cap_change(group=group, seat_cap=4, acting_user=staff)
         assert Offer.objects.get().application_id == waiting.pk
+
+
+def test_no_longer_eligible_applicant_is_skipped_and_recorded_once(group, staff, org) -> None:
+    group.seat_cap = 1
+    group.save()
+    gone = MemberFactory.create(organisation=org, name="Gone Ltd")
+    first = apply(group, profile=ParticipantProfileFactory.create(organisation=org, member=gone))
+    second = apply(group)
+    with scope(organisation=org):
+        services.seat_take(application=apply(group), acting_user=staff)
+        services.application_waitlist(application=first, acting_user=staff)
+        services.application_waitlist(application=second, acting_user=staff)
+        gone.is_current = False
+        gone.save()
+        seat = Seat.objects.get()
+        services.seat_end(seat=seat, reason=Seat.EndReason.WITHDREW, acting_user=staff)
+        services.waitlist_promote(group=group)
+        offer = Offer.objects.get(status=Offer.Status.OPEN)
+        assert offer.application_id == second.pk
+        skips = AuditEntry.objects.filter(action="waitlist.skip", target_id=str(first.pk))
+        assert skips.count() == 1
+        assert "no longer a Member" in skips.get().data["reason"]
