@@ -9,7 +9,10 @@ was rolled back.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -96,9 +99,24 @@ def _queue_promotion(group: WorkingGroup) -> None:
     )
 
 
+_quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("membership_quiet", default=False)
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Make changes without e-mailing anyone (demo data, bulk corrections by the platform)."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
 def _queue_notification(kind: str, obj: Any, *, organisation: Organisation) -> None:
     from membership import tasks
 
+    if _quiet.get():
+        return
     organisation_id, object_id = organisation.pk, obj.pk
     transaction.on_commit(
         lambda: tasks.notification_send.delay(
