@@ -210,8 +210,8 @@ def _selection(asi: Organisation, users: dict[str, User]) -> None:
         (_person(41, current[3]), current[3], ParticipantProfile.Affiliation.MEMBER),
         (_person(42, current[31]), current[31], ParticipantProfile.Affiliation.MEMBER),
     ]
-    for index, (user, member, affiliation) in enumerate(waiting, start=30):
-        profile = _profile(asi, user, member, affiliation=affiliation)
+    for index, (user, waiting_member, affiliation) in enumerate(waiting, start=30):
+        profile = _profile(asi, user, waiting_member, affiliation=affiliation)
         application = _apply(
             circularity, profile, index, "Experience with scrap sorting and alloy quality."
         )
