@@ -42,6 +42,7 @@ def group_detail(request: HttpRequest, group_slug: str) -> HttpResponse:
         {
             "group": group,
             "linked_groups": selectors.linked_groups(group),
+            "participation": selectors.participation_summary(group),
             "open_extensions": selectors.open_extensions_for_participant(
                 group=group, user=request.user
             ),

@@ -6,11 +6,14 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
 
 from groups.models import Organisation
+from membership.models import Seat
 from tests.factories import (
     FocusAreaFactory,
     GroupLinkageFactory,
+    ParticipantProfileFactory,
     PhaseFactory,
     RevisionObjectiveFactory,
     StandardFactory,
@@ -60,7 +63,13 @@ def test_group_detail_query_count_does_not_grow(
         GroupLinkageFactory.create(from_group=other, to_group=group)
         FocusAreaFactory.create(group=group, title=f"More {n}")
         group.standards.add(StandardFactory.create(organisation=org))
-    assert count_queries(client, f"/alu/groups/{group.slug}/") == 9
+        profile = ParticipantProfileFactory.create(organisation=org, name_consent=n % 2 == 0)
+        with scopes_disabled():
+            Seat.objects.create(
+                group=group, holder=profile.user, member=profile.member, affiliation="member"
+            )
+    # ...the nine of the page itself, and seats plus their holders' profiles.
+    assert count_queries(client, f"/alu/groups/{group.slug}/") == 11
 
 
 def test_home_lists_groups_with_focus_areas_and_phase(client: Client, org: Organisation) -> None:
@@ -127,3 +136,40 @@ def test_a_group_linked_both_ways_is_listed_once_with_both_notes(
     assert page.count('href="/alu/groups/nature/"') == 1
     assert "<li>Adaptation.</li>" in page
     assert "<li>Land use.</li>" in page
+
+
+def test_group_page_names_organisations_and_only_consenting_people(
+    client: Client, org: Organisation
+) -> None:
+    from django_scopes import scopes_disabled
+
+    from membership.models import ParticipantProfile, Seat
+    from tests.factories import MemberFactory, ParticipantProfileFactory, UserFactory
+
+    group = WorkingGroupFactory.create(organisation=org, name="Circularity", slug="circularity")
+    shy = ParticipantProfileFactory.create(
+        organisation=org,
+        user=UserFactory.create(full_name="Shy Person"),
+        member=MemberFactory.create(organisation=org, name="Quiet Metals Ltd"),
+        name_consent=False,
+    )
+    open_ = ParticipantProfileFactory.create(
+        organisation=org,
+        user=UserFactory.create(full_name="Open Person"),
+        member=MemberFactory.create(organisation=org, name="Loud Alloys plc"),
+        name_consent=True,
+    )
+    ipaf = ParticipantProfileFactory.create(
+        organisation=org, affiliation=ParticipantProfile.Affiliation.IPAF, member=None
+    )
+    with scopes_disabled():
+        for profile in (shy, open_, ipaf):
+            Seat.objects.create(
+                group=group, holder=profile.user, member=profile.member, affiliation="member"
+            )
+    page = client.get("/alu/groups/circularity/").content.decode()
+    assert "3 participants of 30 seats" in page
+    assert "<li>Quiet Metals Ltd</li>" in page
+    assert "<li>Indigenous Peoples Advisory Forum</li>" in page
+    assert "Open Person (Loud Alloys plc)" in page
+    assert "Shy Person" not in page
