@@ -118,6 +118,7 @@ class TenantModelAdmin(ImportExportModelAdmin):
     """A tenant-owned model's admin: secretariat only, tenant set on save, every change audited."""
 
     tmp_storage_class = TenantImportStorage
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     import_formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
 

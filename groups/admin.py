@@ -27,6 +27,7 @@ from groups.models import (
     GroupLinkage,
     Organisation,
     OrganisationRole,
+    OrganisationSettings,
     Phase,
     PhaseExtension,
     RevisionObjective,
@@ -384,3 +385,32 @@ class OrganisationAdmin(admin.ModelAdmin):
                     services.organisation_role_revoke(
                         organisation=organisation, user=user, role=role, acting_user=acting_user
                     )
+
+
+@admin.register(OrganisationSettings, site=tenant_admin_site)
+class OrganisationSettingsAdmin(TenantModelAdmin):
+    """Only this tenant's row, only the settings the secretariat owns; no add, no delete."""
+
+    fields = (
+        "name",
+        "short_name",
+        "time_zone",
+        "contact_email",
+        "privacy_policy_url",
+        "member_group_limit",
+        "offer_hold_days",
+    )
+    readonly_fields = ("name",)
+    list_display = ("name", "time_zone", "member_group_limit", "offer_hold_days")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return Organisation.objects.filter(pk=request.organisation.pk)  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _audit(self, request: HttpRequest, obj: Any, action: str, data: dict[str, Any]) -> None:
+        super()._audit(request, obj, action.replace("admin.", "settings."), data)

@@ -87,6 +87,15 @@ class Organisation(models.Model):
         return root_reverse("groups:organisation_home", kwargs={"organisation_slug": self.slug})
 
 
+class OrganisationSettings(Organisation):
+    """The tenant's own settings, as its secretariat sees them in its admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("organisation settings")
+        verbose_name_plural = _("organisation settings")
+
+
 class OrganisationUserObjectPermission(UserObjectPermissionBase):
     """A direct foreign key for guardian: roles go with their organisation; joins are cheap."""
 

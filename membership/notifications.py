@@ -1,19 +1,383 @@
-"""E-mails about applications, offers and seats: sent once each, after the change committed."""
+"""E-mails about applications, offers, seats and the antitrust policy, each sent at most once.
+
+A service queues ``membership.tasks.notification_send(organisation_id, kind, object_id)`` on
+commit; the task calls ``send``, which re-fetches the object inside the tenant's scope and builds
+one message per recipient. Each message has a key (``offer:42``,
+``antitrust_new_version:3:17``) and goes out inside the transaction that inserts its
+``SentNotification`` row:
+
+- the key is unique, so a second run, or a second worker at the same moment, sends nothing: its
+  insert waits for the first transaction to end (on PostgreSQL a unique index entry being
+  inserted blocks; SQLite's IMMEDIATE transactions queue) and then fails with IntegrityError;
+- a failure to send raises out of the transaction, so the claim rolls back and the task's retry
+  sends the message then.
+
+The one gap left is a mail server that accepted a message just before the commit of its claim
+failed: the retry sends it again. At least once in that corner beats at most once everywhere.
+
+A message about something that has moved on since the task was queued (an offer already
+declined, an applicant no longer waiting) is not sent: the e-mail about the later change
+supersedes it. Each e-mail speaks to its recipient only and never names another person.
+"""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import datetime
+import logging
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
+from typing import Any
 
-from groups.models import Organisation
-from membership.models import SentNotification
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import dateformat
+from django.utils.translation import get_language
+from django_scopes import scope
+
+from groups.models import AuditEntry, Organisation, WorkingGroup
+from membership import services
+from membership.models import (
+    AntitrustPolicy,
+    Application,
+    Offer,
+    Seat,
+    SentNotification,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One e-mail to one person: the templates ``emails/<kind>...`` render it."""
+
+    kind: str
+    key: str
+    recipient: User
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+#: A builder returns None when the object is gone, and an empty list when nothing is due.
+Builder = Callable[[Organisation, int], "list[Message] | None"]
 
 
 def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
-    """Send the notification ``kind`` about ``object_id`` unless it was sent already."""
-    key = f"{kind}:{object_id}"
+    """Send the notification ``kind`` about ``object_id`` to each recipient not yet sent it.
+
+    Returns True when this call sent at least one e-mail. Raises on a sending failure (after
+    rolling back that message's claim) so that the Celery task retries.
+    """
+    builder = BUILDERS.get(kind)
+    if builder is None:
+        raise ValueError(f"There is no notification of kind {kind!r}.")
+    with scope(organisation=organisation):
+        messages = builder(organisation, object_id)
+        if messages is None:
+            logger.info("notification %s: object %s is gone; nothing sent", kind, object_id)
+            return False
+        sent = [message for message in messages if _send_once(organisation, message)]
+    return bool(sent)
+
+
+def _send_once(organisation: Organisation, message: Message) -> bool:
+    # Rendered before the claim, so the transaction holding the key lasts only as long as SMTP.
+    email = render_email(organisation, message)
     try:
-        with transaction.atomic():
-            SentNotification.objects.create(organisation=organisation, key=key)
+        # durable: the claim must really commit when we return, never ride on a caller's
+        # transaction that could still roll back after the e-mail left.
+        with transaction.atomic(durable=True):
+            SentNotification.objects.create(
+                organisation=organisation, key=message.key, recipient=message.recipient
+            )
+            email.send()
     except IntegrityError:
+        logger.info("notification %s was sent already", message.key)
         return False
     return True
+
+
+# --- Rendering --------------------------------------------------------------------------------
+
+
+def local_time(value: datetime.datetime, zone_name: str) -> str:
+    """``value`` in the person's zone, with the zone named: "Thursday 3 December 2026, 14:00
+    (Europe/Zurich)"."""
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone, zone_name = zoneinfo.ZoneInfo("UTC"), "UTC"
+    return f"{dateformat.format(value.astimezone(zone), 'l j F Y, H:i')} ({zone_name})"
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def dashboard_url(organisation: Organisation) -> str:
+    """The person's own page in the tenant (the dashboard at ``/<slug>/me/``)."""
+    return absolute_url(f"/{organisation.slug}/me/")
+
+
+def sender(organisation: Organisation) -> str:
+    """The tenant's name as display name, on the platform's own sending address."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return str(Address(display_name=organisation.name, addr_spec=address))
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _tidy_text(text: str) -> str:
+    """Template tags leave trailing blanks and runs of empty lines behind; plain text shows them."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)) + "\n"
+
+
+def render_email(organisation: Organisation, message: Message) -> EmailMultiAlternatives:
+    recipient = message.recipient
+    context = {
+        "organisation": organisation,
+        "recipient": recipient,
+        "organisation_url": absolute_url(organisation.get_absolute_url()),
+        "dashboard_url": dashboard_url(organisation),
+        "language_code": get_language() or settings.LANGUAGE_CODE,
+        **message.context,
+    }
+    template = f"emails/{message.kind}"
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    context["subject"] = subject
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=_tidy_text(render_to_string(f"{template}.txt", context)),
+        from_email=sender(organisation),
+        to=[recipient.email],
+        reply_to=[organisation.contact_email] if organisation.contact_email else None,
+        # RFC 3834: tells mail servers and out-of-office replies this is an automatic message.
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return email
+
+
+def _group_context(group: WorkingGroup) -> dict[str, Any]:
+    return {"group": group, "group_url": absolute_url(group.get_absolute_url())}
+
+
+# --- What each kind says, to whom -------------------------------------------------------------
+
+
+def _application(organisation: Organisation, object_id: int) -> Application | None:
+    return (
+        Application.objects.filter(pk=object_id, group__organisation=organisation)
+        .select_related("group__organisation", "applicant")
+        .first()
+    )
+
+
+def _offer(organisation: Organisation, object_id: int) -> Offer | None:
+    return (
+        Offer.objects.filter(pk=object_id, group__organisation=organisation)
+        .select_related("group__organisation", "application__applicant")
+        .first()
+    )
+
+
+def _seat(organisation: Organisation, object_id: int) -> Seat | None:
+    return (
+        Seat.objects.filter(pk=object_id, group__organisation=organisation)
+        .select_related("group__organisation", "holder")
+        .first()
+    )
+
+
+def _active(user: User) -> bool:
+    return user.is_active and bool(user.email)
+
+
+def application_received(organisation: Organisation, object_id: int) -> list[Message] | None:
+    application = _application(organisation, object_id)
+    if application is None:
+        return None
+    if application.status == Application.Status.WITHDRAWN or not _active(application.applicant):
+        return []
+    # Someone who withdrew and applied again reuses the row with a new time: a new receipt.
+    applied = application.applied_at.strftime("%Y%m%d%H%M%S%f")
+    return [
+        Message(
+            kind="application_received",
+            key=f"application_received:{application.pk}:{applied}",
+            recipient=application.applicant,
+            context={
+                **_group_context(application.group),
+                "applied_at": local_time(application.applied_at, application.applicant.time_zone),
+            },
+        )
+    ]
+
+
+def waitlisted(organisation: Organisation, object_id: int) -> list[Message] | None:
+    application = _application(organisation, object_id)
+    if application is None:
+        return None
+    if application.status != Application.Status.WAITING or not _active(application.applicant):
+        # Offered, seated or withdrawn meanwhile: that change's own e-mail says where they stand.
+        return []
+    # An applicant may join the list again (after an expired offer): one e-mail each time.
+    times = AuditEntry.objects.filter(
+        organisation=organisation,
+        action="application.waitlist",
+        target_type=Application._meta.label_lower,
+        target_id=str(application.pk),
+    ).count()
+    return [
+        Message(
+            kind="waitlisted",
+            key=f"waitlisted:{application.pk}:{times}",
+            recipient=application.applicant,
+            context={
+                **_group_context(application.group),
+                "position": services.waiting_position(application),
+                "hold_days": organisation.offer_hold_days,
+            },
+        )
+    ]
+
+
+def offer(organisation: Organisation, object_id: int) -> list[Message] | None:
+    found = _offer(organisation, object_id)
+    if found is None:
+        return None
+    applicant = found.application.applicant
+    if found.status != Offer.Status.OPEN or not _active(applicant):
+        return []
+    return [
+        Message(
+            kind="offer",
+            key=f"offer:{found.pk}",
+            recipient=applicant,
+            context={
+                **_group_context(found.group),
+                "offer": found,
+                "expires_at": local_time(found.expires_at, applicant.time_zone),
+            },
+        )
+    ]
+
+
+def offer_expired(organisation: Organisation, object_id: int) -> list[Message] | None:
+    found = _offer(organisation, object_id)
+    if found is None:
+        return None
+    applicant = found.application.applicant
+    if found.status != Offer.Status.EXPIRED or not _active(applicant):
+        return []
+    return [
+        Message(
+            kind="offer_expired",
+            key=f"offer_expired:{found.pk}",
+            recipient=applicant,
+            context={
+                **_group_context(found.group),
+                "expired_at": local_time(found.expires_at, applicant.time_zone),
+            },
+        )
+    ]
+
+
+def seated(organisation: Organisation, object_id: int) -> list[Message] | None:
+    seat = _seat(organisation, object_id)
+    if seat is None:
+        return None
+    if seat.ended_at is not None or not _active(seat.holder):
+        return []
+    return [
+        Message(
+            kind="seated",
+            key=f"seated:{seat.pk}",
+            recipient=seat.holder,
+            context={
+                **_group_context(seat.group),
+                "policy": _unacknowledged_policy(organisation, seat.holder),
+            },
+        )
+    ]
+
+
+def _unacknowledged_policy(organisation: Organisation, user: User) -> AntitrustPolicy | None:
+    """The current antitrust policy when the person has yet to acknowledge it."""
+    policy = services.current_policy(organisation)
+    if policy is None or policy.acknowledgements.filter(user=user).exists():
+        return None
+    return policy
+
+
+def seat_ended(organisation: Organisation, object_id: int) -> list[Message] | None:
+    seat = _seat(organisation, object_id)
+    if seat is None:
+        return None
+    if seat.ended_at is None or not _active(seat.holder):
+        return []
+    if seat.end_reason == Seat.EndReason.ERASED:
+        # The person asked for their data to be erased: no more e-mail to them.
+        return []
+    # The staff note is for the secretariat (it may name people): only the reason is said.
+    return [
+        Message(
+            kind="seat_ended",
+            key=f"seat_ended:{seat.pk}",
+            recipient=seat.holder,
+            context={
+                **_group_context(seat.group),
+                "ended_at": local_time(seat.ended_at, seat.holder.time_zone),
+                "reason": seat.get_end_reason_display(),
+                "withdrew": seat.end_reason == Seat.EndReason.WITHDREW,
+            },
+        )
+    ]
+
+
+def antitrust_new_version(organisation: Organisation, object_id: int) -> list[Message] | None:
+    policy = AntitrustPolicy.objects.filter(pk=object_id, organisation=organisation).first()
+    if policy is None:
+        return None
+    if AntitrustPolicy.objects.filter(
+        organisation=organisation, version__gt=policy.version
+    ).exists():
+        # Superseded before this went out: the newer version's e-mail asks for that one.
+        return []
+    holders = (
+        User.objects.filter(
+            seats__group__organisation=organisation, seats__ended_at__isnull=True, is_active=True
+        )
+        .exclude(acknowledgements__policy=policy)
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+    return [
+        Message(
+            kind="antitrust_new_version",
+            key=f"antitrust_new_version:{policy.pk}:{user.pk}",
+            recipient=user,
+            context={"policy": policy},
+        )
+        for user in holders
+    ]
+
+
+BUILDERS: dict[str, Builder] = {
+    "application_received": application_received,
+    "waitlisted": waitlisted,
+    "offer": offer,
+    "offer_expired": offer_expired,
+    "seated": seated,
+    "seat_ended": seat_ended,
+    "antitrust_new_version": antitrust_new_version,
+}

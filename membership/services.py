@@ -324,6 +324,9 @@ def application_withdraw(*, application: Application, acting_user: User) -> Appl
     if seat is not None:
         _end_seat(seat, reason=Seat.EndReason.WITHDREW, note="", acting_user=acting_user)
         frees_capacity = True
+        if acting_user.pk != application.applicant_id:
+            # Withdrawn by the secretariat: the person hears of it.
+            _queue_notification("seat_ended", seat, organisation=group.organisation)
     application.status = Application.Status.WITHDRAWN
     application.save(update_fields=["status", "updated_at"])
     audit_record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from asi_wg.tenancy import tenant_task
@@ -40,9 +41,12 @@ def offers_expire(*, organisation: Organisation) -> int:
 @shared_task(
     name="membership.tasks.notification_send",
     ignore_result=True,
-    autoretry_for=(ConnectionError, OSError),
+    # SMTP errors are OSErrors; a database outage is worth waiting out too. Backoff up to ten
+    # minutes, so a mail server down for an hour still gets the message in the end.
+    autoretry_for=(OSError, OperationalError, InterfaceError),
     retry_backoff=True,
-    max_retries=5,
+    retry_backoff_max=600,
+    max_retries=10,
 )
 @tenant_task
 def notification_send(*, organisation: Organisation, kind: str, object_id: int) -> bool:

@@ -323,3 +323,29 @@ def test_view_on_site_links_straight_to_the_public_page(
     ct = ContentType.objects.get_for_model(WorkingGroup)
     response = secretariat_client.get(f"/alu/admin/r/{ct.pk}/{water.pk}/")  # type: ignore[attr-defined]
     assert response.status_code == 404
+
+
+def test_secretariat_edits_its_own_settings_only(
+    secretariat_client: Client, org: Organisation, other_org: Organisation
+) -> None:
+    listing = secretariat_client.get("/alu/admin/groups/organisationsettings/").content.decode()
+    assert "Aluminium Body" in listing
+    assert "Other Body" not in listing
+    url = f"/alu/admin/groups/organisationsettings/{org.pk}/change/"
+    response = secretariat_client.post(
+        url,
+        {
+            "short_name": "Alu",
+            "time_zone": "Australia/Melbourne",
+            "contact_email": "",
+            "privacy_policy_url": "",
+            "member_group_limit": "2",
+            "offer_hold_days": "5",
+        },
+    )
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (org.member_group_limit, org.offer_hold_days, org.short_name) == (2, 5, "Alu")
+    other = secretariat_client.get(f"/alu/admin/groups/organisationsettings/{other_org.pk}/change/")
+    assert other.status_code == 302  # "does not exist" redirect: never another tenant's settings
+    assert secretariat_client.get("/alu/admin/groups/organisationsettings/add/").status_code == 403
