@@ -173,6 +173,15 @@ def profile_save(
         target=profile,
         data={"fields": changed},
     )
+    if created or "name_consent" in changed:
+        # The consent history, whatever path changed it; the privacy export reads it back.
+        audit_record(
+            organisation=organisation,
+            actor=user,
+            action="profile.consent",
+            target=profile,
+            data={"name_consent": profile.name_consent},
+        )
     return profile
 
 
@@ -314,6 +323,14 @@ def application_withdraw(*, application: Application, acting_user: User) -> Appl
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status in {Application.Status.WITHDRAWN, Application.Status.ENDED}:
         raise InvalidState(_("This application has already been withdrawn."))
+    if application.status not in {
+        Application.Status.SUBMITTED,
+        Application.Status.WAITING,
+        Application.Status.OFFERED,
+        Application.Status.SEATED,
+    }:
+        # Withdrawing a decided application would let its owner re-apply to the front.
+        raise InvalidState(_("This application is decided: there is nothing to withdraw."))
     frees_capacity = False
     for offer in Offer.objects.filter(application=application, status=Offer.Status.OPEN):
         offer.status = Offer.Status.WITHDRAWN
@@ -687,12 +704,14 @@ def offer_accept(*, offer: Offer, user: User, now: datetime.datetime | None = No
     now = now or timezone.now()
     with transaction.atomic():
         seat = _offer_accept_locked(offer=offer, user=user, now=now)
-    if seat is None:
-        raise OfferExpired()
+    if isinstance(seat, DomainError):
+        raise seat
     return seat
 
 
-def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) -> Seat | None:
+def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) -> Seat | DomainError:
+    """Accept under the lock. A refusal that changes state (expiry, no longer eligible) is
+    returned rather than raised, so that the change commits before the person is told."""
     group = lock_group(offer.group_id)
     offer = (
         Offer.objects.select_for_update(of=("self",))
@@ -708,10 +727,24 @@ def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) ->
         offer.group = group
         _expire(offer, now=now)
         _queue_promotion(group)
-        return None
+        return OfferExpired()
     eligible = rules.eligibility(application.profile)
     if eligible.blocks:
-        raise NotEligible(eligible.message)
+        # The seat cannot be taken by this person: release it to the next on the list.
+        offer.status = Offer.Status.WITHDRAWN
+        offer.responded_at = now
+        offer.save(update_fields=["status", "responded_at"])
+        application.status = Application.Status.DECLINED
+        application.save(update_fields=["status", "updated_at"])
+        audit_record(
+            organisation=group.organisation,
+            actor=user,
+            action="offer.withdraw_ineligible",
+            target=offer,
+            data={"reason": eligible.message},
+        )
+        _queue_promotion(group)
+        return NotEligible(eligible.message)
     state = rules.GroupState.read(group)
     cap = rules.cap_check(state, excluding_offer=offer)
     if cap.blocks:

@@ -1,0 +1,318 @@
+"""Reads of profiles, applications, seats and the antitrust policy that several callers need.
+
+Every function here runs inside the tenant's scope (the tenant middleware, or ``scope()`` in a
+task) and returns only the rows of the organisation it is given and of the person it is asked
+about, so a view that uses them cannot show another person's or another tenant's data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from groups.models import FocusArea, Organisation, WorkingGroup
+from membership import rules
+from membership.models import (
+    AntitrustAcknowledgement,
+    AntitrustPolicy,
+    Application,
+    Member,
+    Offer,
+    ParticipantProfile,
+    Seat,
+    User,
+)
+
+# Statuses in which the applicant may still withdraw (a seated person steps down the same way).
+WITHDRAWABLE = frozenset(
+    {
+        Application.Status.SUBMITTED,
+        Application.Status.WAITING,
+        Application.Status.OFFERED,
+        Application.Status.SEATED,
+    }
+)
+# Statuses of an application the secretariat or the person has decided (not open, not withdrawn).
+DECIDED = frozenset(
+    {
+        Application.Status.DECLINED,
+        Application.Status.OFFER_DECLINED,
+        Application.Status.OFFER_EXPIRED,
+    }
+)
+# Statuses after which the person may apply to the same group again (the service allows it).
+REAPPLICABLE = frozenset({Application.Status.WITHDRAWN})
+
+
+# --- Profiles ---------------------------------------------------------------------------------
+
+
+def profile_for(*, organisation: Organisation, user: Any) -> ParticipantProfile | None:
+    """The person's profile in this organisation, with the Member it represents, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        ParticipantProfile.objects.filter(organisation=organisation, user=user)
+        .select_related("member")
+        .first()
+    )
+
+
+def current_members(*, organisation: Organisation) -> QuerySet[Member]:
+    """The Members whose representatives may take part, by name (the profile form's choices)."""
+    return Member.objects.filter(organisation=organisation, is_current=True).order_by("name")
+
+
+# --- The antitrust policy ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AntitrustStatus:
+    """The tenant's current policy version and whether the person acknowledged it."""
+
+    policy: AntitrustPolicy | None
+    acknowledged_at: datetime.datetime | None
+
+    @property
+    def acknowledged(self) -> bool:
+        """True when there is nothing to acknowledge, or the current version is acknowledged."""
+        return self.policy is None or self.acknowledged_at is not None
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return not self.acknowledged
+
+
+def antitrust_status(*, organisation: Organisation, user: Any) -> AntitrustStatus:
+    """The current policy version and the person's acknowledgement of it, in one query."""
+    if not getattr(user, "is_authenticated", False):
+        return AntitrustStatus(
+            policy=AntitrustPolicy.objects.filter(organisation=organisation)
+            .order_by("-version")
+            .first(),
+            acknowledged_at=None,
+        )
+    acknowledged_at = AntitrustAcknowledgement.objects.filter(
+        policy=OuterRef("pk"), user=user
+    ).values("acknowledged_at")[:1]
+    policy = (
+        AntitrustPolicy.objects.filter(organisation=organisation)
+        .annotate(my_acknowledged_at=Subquery(acknowledged_at))
+        .order_by("-version")
+        .first()
+    )
+    return AntitrustStatus(
+        policy=policy,
+        acknowledged_at=getattr(policy, "my_acknowledged_at", None),
+    )
+
+
+def participant_access(organisation: Organisation, user: Any, group: WorkingGroup) -> bool:
+    """Whether ``user`` may take part in ``group`` now: the guard for the group's materials.
+
+    True only for an active account that holds a seat in the group (in this organisation) and
+    has acknowledged the organisation's current antitrust policy version. Publishing a new
+    version therefore closes access until the person acknowledges it again. Staff access is a
+    separate question (the secretariat's role), not answered here.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if group.organisation_id != organisation.pk:
+        return False
+    held = Seat.objects.filter(group=group, holder=user, ended_at__isnull=True)
+    if not held.exists():
+        return False
+    return antitrust_status(organisation=organisation, user=user).acknowledged
+
+
+# --- Applications -----------------------------------------------------------------------------
+
+
+def _ahead_on_waiting_list() -> Subquery:
+    """How many waiting applications of the same group stand before the outer one.
+
+    The same order as ``services.waiting_position`` and ``rules.waiting_order``: higher priority
+    first, then earlier applications, then lower ids.
+    """
+    same_priority = Q(priority=OuterRef("priority"))
+    ahead = (
+        Application.objects.filter(group_id=OuterRef("group_id"), status=Application.Status.WAITING)
+        .filter(
+            Q(priority__gt=OuterRef("priority"))
+            | (same_priority & Q(applied_at__lt=OuterRef("applied_at")))
+            | (same_priority & Q(applied_at=OuterRef("applied_at"), pk__lt=OuterRef("pk")))
+        )
+        .order_by()
+        .values("group_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(ahead, output_field=IntegerField())
+
+
+@dataclass
+class ApplicationRow:
+    """One application as its applicant sees it on the dashboard."""
+
+    application: Application
+    waiting_position: int | None
+    open_offer: Offer | None
+    last_offer: Offer | None
+    offer_expired: bool
+    can_withdraw: bool
+    can_reapply: bool
+
+    @property
+    def group(self) -> WorkingGroup:
+        return self.application.group
+
+
+@dataclass
+class SeatRow:
+    seat: Seat
+    active: bool
+
+
+@dataclass
+class Dashboard:
+    profile: ParticipantProfile | None
+    eligibility: rules.Check
+    antitrust: AntitrustStatus
+    applications: list[ApplicationRow]
+    seats: list[SeatRow]
+    groups_to_apply: list[WorkingGroup] = field(default_factory=list)
+
+    @property
+    def has_open_offer(self) -> bool:
+        return any(row.open_offer is not None for row in self.applications)
+
+
+def applications_for_person(*, organisation: Organisation, user: User) -> QuerySet[Application]:
+    """The person's applications in this organisation, each with its group, focus areas, offers
+    (newest first) and its place on the waiting list as ``ahead`` (a fixed number of queries)."""
+    return (
+        Application.objects.filter(group__organisation=organisation, applicant=user)
+        .select_related("group")
+        .annotate(ahead=Coalesce(_ahead_on_waiting_list(), 0))
+        .prefetch_related(
+            Prefetch("focus_areas", queryset=FocusArea.objects.order_by("position", "id")),
+            Prefetch("offers", queryset=Offer.objects.order_by("-offered_at", "-id")),
+        )
+        .order_by("group__number", "group__name", "pk")
+    )
+
+
+def _group_order(group: WorkingGroup) -> tuple[int, int, int, str]:
+    """Top-level groups by number, each followed by its subgroups."""
+    if group.parent is None:
+        return (group.number, 0, 0, group.name)
+    return (group.parent.number, 1, group.number, group.name)
+
+
+def dashboard_for(
+    *, organisation: Organisation, user: User, now: datetime.datetime | None = None
+) -> Dashboard:
+    """Everything the person's page in this organisation shows, in a fixed number of queries."""
+    now = now or timezone.now()
+    profile = profile_for(organisation=organisation, user=user)
+    antitrust = antitrust_status(organisation=organisation, user=user)
+    rows = []
+    for application in applications_for_person(organisation=organisation, user=user):
+        offers = list(application.offers.all())
+        open_offer = next((o for o in offers if o.status == Offer.Status.OPEN), None)
+        expired = open_offer is not None and open_offer.expires_at <= now
+        waiting = application.status == Application.Status.WAITING
+        rows.append(
+            ApplicationRow(
+                application=application,
+                waiting_position=application.ahead + 1 if waiting else None,  # type: ignore[attr-defined]
+                open_offer=None if expired else open_offer,
+                last_offer=offers[0] if offers else None,
+                offer_expired=expired or application.status == Application.Status.OFFER_EXPIRED,
+                can_withdraw=application.status in WITHDRAWABLE,
+                can_reapply=application.status in REAPPLICABLE,
+            )
+        )
+    seats = [
+        SeatRow(seat=seat, active=antitrust.acknowledged)
+        for seat in Seat.objects.filter(
+            group__organisation=organisation, holder=user, ended_at__isnull=True
+        )
+        .select_related("group")
+        .order_by("group__number", "group__name")
+    ]
+    applied = {
+        row.application.group_id for row in rows if row.application.status not in REAPPLICABLE
+    }
+    groups_to_apply = sorted(
+        (
+            group
+            for group in WorkingGroup.objects.filter(organisation=organisation).select_related(
+                "parent"
+            )
+            if group.pk not in applied
+        ),
+        key=_group_order,
+    )
+    return Dashboard(
+        profile=profile,
+        eligibility=rules.eligibility(profile),
+        antitrust=antitrust,
+        applications=rows,
+        seats=seats,
+        groups_to_apply=groups_to_apply,
+    )
+
+
+def application_of_person(*, organisation: Organisation, user: User, pk: int) -> Application | None:
+    """One of the person's own applications in this organisation, or None (for anyone else's)."""
+    return (
+        Application.objects.filter(group__organisation=organisation, applicant=user, pk=pk)
+        .select_related("group")
+        .first()
+    )
+
+
+def offer_of_person(*, organisation: Organisation, user: User, pk: int) -> Offer | None:
+    """One of the offers made to the person in this organisation, or None (for anyone else's)."""
+    return (
+        Offer.objects.filter(group__organisation=organisation, application__applicant=user, pk=pk)
+        .select_related("group", "application")
+        .first()
+    )
+
+
+def application_for_group(*, group: WorkingGroup, user: User) -> Application | None:
+    return Application.objects.filter(group=group, applicant=user).first()
+
+
+def group_for_application(*, organisation: Organisation, slug: str) -> WorkingGroup | None:
+    """A group of this organisation by its address, with its focus areas, or None."""
+    return (
+        WorkingGroup.objects.filter(organisation=organisation, slug=slug)
+        .select_related("parent")
+        .first()
+    )
+
+
+def focus_areas_in_order(*, group: WorkingGroup) -> list[FocusArea]:
+    """The group's focus areas as its page lists them: each top-level item, then its sub-items."""
+    areas = list(FocusArea.objects.filter(group=group).order_by("position", "id"))
+    children: dict[int | None, list[FocusArea]] = {}
+    for area in areas:
+        children.setdefault(area.parent_id, []).append(area)
+    ordered: list[FocusArea] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for area in children.get(parent_id, []):
+            area.depth = depth  # type: ignore[attr-defined]
+            ordered.append(area)
+            walk(area.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
