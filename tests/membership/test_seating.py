@@ -242,3 +242,34 @@ def test_no_longer_eligible_applicant_is_skipped_and_recorded_once(group, staff,
         skips = AuditEntry.objects.filter(action="waitlist.skip", target_id=str(first.pk))
         assert skips.count() == 1
         assert "no longer a Member" in skips.get().data["reason"]
+
+
+def test_accepting_when_no_longer_eligible_releases_the_seat_to_the_next(group, staff, org) -> None:
+    group.seat_cap = 1
+    group.save()
+    leaving = MemberFactory.create(organisation=org, name="Leaving Ltd")
+    first = apply(group, profile=ParticipantProfileFactory.create(organisation=org, member=leaving))
+    second = apply(group)
+    with scope(organisation=org):
+        services.application_waitlist(application=first, acting_user=staff)
+        services.application_waitlist(application=second, acting_user=staff)
+        offer = Offer.objects.get(status=Offer.Status.OPEN)
+        assert offer.application_id == first.pk
+        leaving.is_current = False
+        leaving.save()
+        with pytest.raises(services.NotEligible, match="no longer a Member"):
+            services.offer_accept(offer=offer, user=first.applicant)
+        assert Offer.objects.get(pk=offer.pk).status == Offer.Status.WITHDRAWN
+        assert Offer.objects.get(status=Offer.Status.OPEN).application_id == second.pk
+        assert not Seat.objects.filter(holder=first.applicant).exists()
+
+
+def test_a_decided_application_cannot_be_withdrawn_to_jump_the_queue(group, staff, org) -> None:
+    application = apply(group)
+    with scope(organisation=org):
+        services.application_decline(application=application, acting_user=staff)
+        with pytest.raises(services.InvalidState, match="decided"):
+            services.application_withdraw(
+                application=application, acting_user=application.applicant
+            )
+        assert Application.objects.get(pk=application.pk).status == Application.Status.DECLINED
