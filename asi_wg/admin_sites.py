@@ -36,13 +36,20 @@ def _to_sign_in(request: HttpRequest) -> HttpResponseRedirect:
 
 
 def is_secretariat(request: HttpRequest) -> bool:
+    """Whether the signed-in person is the secretariat of the request's organisation (asked once
+    per request: views, admin and the context processor all need it)."""
+    cached = getattr(request, "_is_secretariat", None)
+    if cached is not None:
+        return bool(cached)
     organisation = getattr(request, "organisation", None)
     user = request.user
-    return bool(
+    answer = bool(
         organisation is not None
         and user.is_active
         and user.has_perm(f"groups.{OrganisationRole.SECRETARIAT.value}", organisation)
     )
+    request._is_secretariat = answer  # type: ignore[attr-defined]
+    return answer
 
 
 class TenantAdminSite(admin.AdminSite):

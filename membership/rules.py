@@ -164,13 +164,13 @@ def one_per_member_check(
             )
             % {"m": member},
         )
-    return Check(
-        ONE_PER_MEMBER,
-        False,
-        _("%(m)s already has a representative in this group, and others are waiting for seats.")
-        % {"m": member},
-        overridable=True,
-    )
+    if others_waiting:
+        message = _(
+            "%(m)s already has a representative in this group, and others are waiting for seats."
+        )
+    else:
+        message = _("%(m)s already has a representative in this group, and no seat is free.")
+    return Check(ONE_PER_MEMBER, False, message % {"m": member}, overridable=True)
 
 
 def member_group_limit_check(state: GroupState, profile: ParticipantProfile) -> Check:

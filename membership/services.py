@@ -411,8 +411,12 @@ def application_reprioritise(
     """Move an applicant on the waiting list; the reason is kept in the audit trail."""
     if not reason.strip():
         raise DomainError(_("Say why the waiting-list order changes."))
+    if not -999 <= priority <= 999:
+        raise DomainError(_("A priority is a whole number from -999 to 999."))
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
+    if application.status not in {Application.Status.SUBMITTED, Application.Status.WAITING}:
+        raise InvalidState(_("Only applicants awaiting selection or waiting have a place to move."))
     before = application.priority
     application.priority = priority
     application.save(update_fields=["priority", "updated_at"])
@@ -486,8 +490,6 @@ def seat_take(*, application: Application, acting_user: User, override_reason: s
         .select_related("profile__member", "applicant")
         .get(pk=application.pk)
     )
-    if application.group_id != group.pk:
-        raise DomainError(_("This application is for another group."))
     if application.status not in {
         Application.Status.SUBMITTED,
         Application.Status.WAITING,
@@ -574,9 +576,9 @@ def seat_end(*, seat: Seat, reason: str, note: str = "", acting_user: User) -> S
 @transaction.atomic
 def group_seat_cap_change(*, group: WorkingGroup, seat_cap: int, acting_user: User) -> WorkingGroup:
     """Change the cap. It never drops below the seats held; raising it starts the promotion."""
+    if not 1 <= seat_cap <= 500:
+        raise DomainError(_("A group has from 1 to 500 seats."))
     group = lock_group(group.pk)
-    if seat_cap < 1:
-        raise DomainError(_("A group has at least one seat."))
     state = rules.GroupState.read(group)
     if seat_cap < state.held():
         raise DomainError(

@@ -273,3 +273,18 @@ def test_a_decided_application_cannot_be_withdrawn_to_jump_the_queue(group, staf
                 application=application, acting_user=application.applicant
             )
         assert Application.objects.get(pk=application.pk).status == Application.Status.DECLINED
+
+
+def test_priority_and_cap_outside_their_ranges_are_refused_with_a_message(
+    group, staff, org
+) -> None:
+    application = apply(group)
+    with scope(organisation=org):
+        services.application_waitlist(application=application, acting_user=staff)
+        with pytest.raises(services.DomainError, match="-999 to 999"):
+            services.application_reprioritise(
+                application=application, priority=40000, reason="Urgent", acting_user=staff
+            )
+        with pytest.raises(services.DomainError, match="from 1 to 500"):
+            services.group_seat_cap_change(group=group, seat_cap=501, acting_user=staff)
+        assert Application.objects.get(pk=application.pk).priority == 0
