@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_scopes import get_scope
 from import_export.admin import ImportExportModelAdmin
@@ -129,7 +132,19 @@ class TenantModelAdmin(ImportExportModelAdmin):
     import_formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
 
+    def _admin_url(self, name: str) -> str:
+        return reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{name}"
+        )
+
     def process_import(self, request: HttpRequest, **kwargs: Any) -> Any:
+        # import-export indexes its format list with the posted number unchecked.
+        posted = request.POST.get("format", "")
+        if request.method == "POST" and not (
+            posted.isdigit() and int(posted) < len(self.get_import_formats())
+        ):
+            messages.error(request, _("This import cannot be confirmed. Upload the file again."))
+            return redirect(self._admin_url("import"))
         try:
             return super().process_import(request, **kwargs)
         except FileNotFoundError:
@@ -137,7 +152,59 @@ class TenantModelAdmin(ImportExportModelAdmin):
                 request,
                 _("This import is no longer waiting for confirmation. Upload the file again."),
             )
-            return redirect(f"{request.path.rsplit('/process_import/', 1)[0]}/import/")
+            return redirect(self._admin_url("import"))
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        # All or nothing on confirmation too: a row that fails now (the data changed since the
+        # preview) rolls back every other row instead of being skipped.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request,
+                _(
+                    "Nothing was imported: the file no longer passes the checks (the data "
+                    "changed since the preview). Upload it again to see the rows."
+                ),
+            )
+            return redirect(self._admin_url("import"))
+        return cast(HttpResponse, super().process_result(result, request))
+
+    def export_action(self, request: HttpRequest) -> Any:
+        # The export takes the list's filters from the query string; one that is not a filter
+        # (a crafted or stale link) raises here, where the list itself would redirect.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            messages.error(request, _("That filter does not exist; exporting from the full list."))
+            return redirect(self._admin_url("changelist"))
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
+        if not _has_field(self.model, "organisation"):
+            return form_class
+        organisation = request.organisation  # type: ignore[attr-defined]
+
+        class TenantForm(form_class):  # type: ignore[valid-type,misc]
+            """Validates the constraints that include the organisation, which is not a field
+            of the form and so would otherwise first be checked by the database (a 500)."""
+
+            def _post_clean(self) -> None:
+                if self.instance.organisation_id is None:
+                    self.instance.organisation = organisation
+                super()._post_clean()
+                try:
+                    self.instance.validate_constraints()
+                except ValidationError as error:
+                    self._update_errors(error)
+
+        TenantForm.__name__ = form_class.__name__
+        return TenantForm
 
     def _allowed(self, request: HttpRequest) -> bool:
         return is_secretariat(request)

@@ -15,12 +15,10 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 from tablib import Dataset
@@ -234,45 +232,6 @@ class MemberAdmin(TenantModelAdmin):
                 "matches the file (csv or xlsx)."
             )
         form.add_error("import_file", message)
-
-    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
-        kwargs = super().get_import_data_kwargs(**kwargs)
-        # All or nothing on confirmation too: a row that fails now (say, its class was deleted
-        # since the preview) rolls back every other row instead of being skipped.
-        kwargs["rollback_on_validation_errors"] = True
-        return kwargs
-
-    def export_action(self, request: HttpRequest) -> Any:
-        # The export takes the list's filters from the query string; a filter that is not one
-        # (a crafted or stale link) raises here, where the list itself would redirect.
-        try:
-            return super().export_action(request)
-        except IncorrectLookupParameters:
-            messages.error(request, _("That filter does not exist; showing all Members."))
-            return HttpResponseRedirect(reverse("tenant_admin:membership_member_changelist"))
-
-    def process_import(self, request: HttpRequest, **kwargs: Any) -> Any:
-        # import-export indexes its format list with the posted number unchecked (a 500).
-        posted = request.POST.get("format", "")
-        if request.method == "POST" and not (
-            posted.isdigit() and int(posted) < len(self.get_import_formats())
-        ):
-            messages.error(request, _("This import cannot be confirmed. Upload the file again."))
-            return HttpResponseRedirect(reverse("tenant_admin:membership_member_import"))
-        return super().process_import(request, **kwargs)
-
-    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
-        if result.has_errors() or result.has_validation_errors():
-            messages.error(
-                request,
-                _(
-                    "Nothing was imported: the file no longer passes the checks (the Members, "
-                    "classes or segments changed since the preview). Upload it again to see"
-                    " the rows."
-                ),
-            )
-            return HttpResponseRedirect(reverse("tenant_admin:membership_member_import"))
-        return cast(HttpResponse, super().process_result(result, request))
 
 
 @admin.register(MembershipClass, site=tenant_admin_site)

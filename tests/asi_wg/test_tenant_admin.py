@@ -349,3 +349,38 @@ def test_secretariat_edits_its_own_settings_only(
     other = secretariat_client.get(f"/alu/admin/groups/organisationsettings/{other_org.pk}/change/")
     assert other.status_code == 302  # "does not exist" redirect: never another tenant's settings
     assert secretariat_client.get("/alu/admin/groups/organisationsettings/add/").status_code == 403
+
+
+def test_duplicate_within_the_tenant_is_a_form_error_not_a_500(
+    secretariat_client: Client, org: Organisation, other_org: Organisation
+) -> None:
+    StandardFactory.create(organisation=org, name="Performance Standard", version="V3")
+    # The same name in another tenant does not count.
+    StandardFactory.create(organisation=other_org, name="Chain of Custody", version="V2")
+    data = {"description": "", "position": 1}
+    response = secretariat_client.post(
+        "/alu/admin/groups/standard/add/", {"name": "Performance Standard", "version": "V3", **data}
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    ok = secretariat_client.post(
+        "/alu/admin/groups/standard/add/", {"name": "Chain of Custody", "version": "V2", **data}
+    )
+    assert ok.status_code == 302
+
+
+def test_crafted_import_and_export_parameters_get_a_message(
+    secretariat_client: Client, alu_rows: dict[str, object]
+) -> None:
+    confirm = secretariat_client.post(
+        "/alu/admin/groups/standard/process_import/",
+        {"import_file_name": "x", "original_file_name": "x.csv", "format": "7", "resource": "0"},
+        follow=True,
+    )
+    assert confirm.status_code == 200
+    assert "Upload the file again" in confirm.content.decode()
+    export = secretariat_client.get(
+        "/alu/admin/groups/workinggroup/export/?no_such_filter=1", follow=True
+    )
+    assert export.status_code == 200
+    assert "That filter does not exist" in export.content.decode()
