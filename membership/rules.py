@@ -8,7 +8,7 @@ transaction, after locking the group, so the counts they read cannot change unde
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -77,9 +77,39 @@ class GroupState:
     held_seats: list[Seat]
     open_offers: list[Offer]
     waiting: list[Application]
+    groups_elsewhere: dict[int, set[int]] = field(default_factory=dict)
+    """Per Member id, the other groups of the tenant in which it holds a seat or an open offer
+    (read for the Members of this group's applications, the people the rules are asked about)."""
+    _eligible: dict[int, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def read(cls, group: WorkingGroup) -> GroupState:
+        members = Application.objects.filter(group=group, profile__member__isnull=False).values(
+            "profile__member_id"
+        )
+        seats = (
+            Seat.objects.filter(
+                group__organisation_id=group.organisation_id,
+                ended_at__isnull=True,
+                member_id__in=members,
+            )
+            .exclude(group=group)
+            .order_by()
+            .values_list("member_id", "group_id")
+        )
+        offers = (
+            Offer.objects.filter(
+                group__organisation_id=group.organisation_id,
+                status=Offer.Status.OPEN,
+                application__profile__member_id__in=members,
+            )
+            .exclude(group=group)
+            .order_by()
+            .values_list("application__profile__member_id", "group_id")
+        )
+        groups_elsewhere: dict[int, set[int]] = {}
+        for member_id, group_id in seats.union(offers):  # one query
+            groups_elsewhere.setdefault(member_id, set()).add(group_id)
         return cls(
             group=group,
             held_seats=list(
@@ -96,6 +126,7 @@ class GroupState:
                     status__in=[Application.Status.WAITING, Application.Status.SUBMITTED],
                 ).select_related("profile__member")
             ),
+            groups_elsewhere=groups_elsewhere,
         )
 
     def held(self, *, excluding_offer: Offer | None = None) -> int:
@@ -117,10 +148,45 @@ class GroupState:
         ]
         return ids
 
+    def is_eligible(self, application: Application) -> bool:
+        """``eligibility(...).allowed`` for a waiting application, worked out once per state
+        (the waiting-list job asks for every candidate it walks past)."""
+        found = self._eligible.get(application.pk)
+        if found is None:
+            found = self._eligible[application.pk] = eligibility(application.profile).allowed
+        return found
+
+    def eligible_waiting(self) -> list[Application]:
+        return [app for app in self.waiting if self.is_eligible(app)]
+
+    def others_waiting(
+        self, profile: ParticipantProfile, *, excluding_offer: Offer | None = None
+    ) -> list[Application]:
+        """Who waits "from another Member" when ``profile``'s Member would seat a second
+        representative: eligible applicants (IPAF participants and invited experts too) of
+        another Member or none, except those who would be a second representative themselves
+        (their Member already holds a seat or an open offer here)."""
+        holding = set(self.member_ids_holding(excluding_offer=excluding_offer))
+        return [
+            app
+            for app in self.eligible_waiting()
+            if app.profile_id != profile.pk
+            and app.profile.member_id != profile.member_id
+            and not (_member_rep(app.profile) and app.profile.member_id in holding)
+        ]
+
     @property
     def oversubscribed(self) -> bool:
-        """More people waiting or awaiting selection than seats free."""
-        return len(self.waiting) > self.free()
+        """More eligible people waiting or awaiting selection than seats free."""
+        return len(self.eligible_waiting()) > self.free()
+
+
+def _member_rep(profile: ParticipantProfile) -> bool:
+    """The one-per-Member rule applies to this person: a Member's representative."""
+    return (
+        profile.affiliation == ParticipantProfile.Affiliation.MEMBER
+        and profile.member_id is not None
+    )
 
 
 def cap_check(state: GroupState, *, excluding_offer: Offer | None = None) -> Check:
@@ -143,17 +209,14 @@ def one_per_member_check(
     state: GroupState, profile: ParticipantProfile, *, excluding_offer: Offer | None = None
 ) -> Check:
     """One representative per Member, a second only "if capacity allows": while seats are free
-    and nobody from another Member is waiting. Staff may override with a reason."""
+    and nobody from another Member is waiting (``GroupState.others_waiting`` says who counts).
+    Staff may override with a reason."""
     member = profile.member
     if member is None or profile.affiliation != ParticipantProfile.Affiliation.MEMBER:
         return Check(ONE_PER_MEMBER, True, _("Not a Member representative."))
     if member.pk not in state.member_ids_holding(excluding_offer=excluding_offer):
         return Check(ONE_PER_MEMBER, True, _("First representative of %(m)s.") % {"m": member})
-    others_waiting = [
-        app
-        for app in state.waiting
-        if app.profile_id != profile.pk and app.profile.member_id != member.pk
-    ]
+    others_waiting = state.others_waiting(profile, excluding_offer=excluding_offer)
     if state.free(excluding_offer=excluding_offer) > 0 and not others_waiting:
         return Check(
             ONE_PER_MEMBER,
@@ -174,25 +237,21 @@ def one_per_member_check(
 
 
 def member_group_limit_check(state: GroupState, profile: ParticipantProfile) -> Check:
-    """When a group is oversubscribed, a Member may be limited to one or two groups."""
+    """When a group is oversubscribed, a Member may be limited to one or two groups. A group
+    counts when the Member holds a seat or an open offer there: an offer may yet be accepted."""
     limit = state.group.organisation.member_group_limit
     member = profile.member
     if not limit or member is None:
         return Check(MEMBER_GROUP_LIMIT, True, _("No limit on groups per Member applies."))
-    groups_held = (
-        Seat.objects.filter(member=member, ended_at__isnull=True)
-        .exclude(group=state.group)
-        .values("group")
-        .distinct()
-        .count()
-    )
+    groups_held = len(state.groups_elsewhere.get(member.pk, ()))
     if groups_held >= limit and state.oversubscribed:
         return Check(
             MEMBER_GROUP_LIMIT,
             False,
             _(
-                "%(m)s already sits in %(n)d group(s), and this group is oversubscribed: Members "
-                "are limited to %(limit)d group(s) so that more Members are represented."
+                "%(m)s already sits in or is offered a seat in %(n)d other group(s), and this "
+                "group is oversubscribed: Members are limited to %(limit)d group(s) so that more "
+                "Members are represented."
             )
             % {"m": member, "n": groups_held, "limit": limit},
             overridable=True,
@@ -200,7 +259,8 @@ def member_group_limit_check(state: GroupState, profile: ParticipantProfile) -> 
     return Check(
         MEMBER_GROUP_LIMIT,
         True,
-        _("%(m)s sits in %(n)d other group(s).") % {"m": member, "n": groups_held},
+        _("%(m)s sits in or is offered a seat in %(n)d other group(s).")
+        % {"m": member, "n": groups_held},
     )
 
 

@@ -13,7 +13,8 @@ The method
 ----------
 Input: the group's seat cap and focus areas; the people who already hold a seat or an open
 offer (they use up capacity and their traits count as present); the *pool*, every application
-that is ``SUBMITTED`` or ``WAITING``; and, per Member, the other groups it sits in.
+that is ``SUBMITTED`` or ``WAITING``; and, per Member, the other groups in which it holds a
+seat or an open offer.
 
 1. **Start** from the seats held and the open offers.
 2. **Filter.** Among pool applicants not yet proposed, keep those whose seating breaks no hard
@@ -22,11 +23,13 @@ that is ``SUBMITTED`` or ``WAITING``; and, per Member, the other groups it sits 
    order: eligible (a current Member's representative, an IPAF participant or an invited
    expert); not already seated; a seat free (the cap counts open offers); one representative per
    Member (a second one only while a seat is free and nobody from another Member is left in the
-   pool, eligible or not, as ``rules.one_per_member_check`` counts them); and, when the group
-   is oversubscribed (more in the pool than seats free), the tenant's limit of one or two groups
-   per Member, counting seats held in other groups. The two rules staff may override with a
-   written reason are hard rules here: the system never proposes an override, so staff can
-   seat the whole slate, in its order, without one.
+   pool, counting, as ``rules.GroupState.others_waiting`` does, only eligible applicants, IPAF
+   participants and experts included, who would not be a second representative themselves);
+   and, when the group is oversubscribed (more eligible people in the pool than seats free), the
+   tenant's limit of one or two groups per Member, counting the other groups in which it holds a
+   seat or an open offer. The two rules staff may override with a written reason are hard rules
+   here: the system never proposes an override, so staff can seat the whole slate, in its
+   order, without one.
 3. **Score** each remaining applicant by the marginal gain they bring to the slate:
    for each trait value they bring, the trait's weight divided by one more than the number of
    people in the slate who already have that value. Traits and default weights (``Weights``):
@@ -213,7 +216,7 @@ class SelectionInput:
     candidates: tuple[Candidate, ...]
     """The pool (SUBMITTED and WAITING) and any other application staff may still seat."""
     member_groups_elsewhere: Mapping[int, frozenset[int]] = field(default_factory=dict)
-    """Per Member id, the other groups in which it holds a seat."""
+    """Per Member id, the other groups in which it holds a seat or an open offer."""
     segment_names: tuple[str, ...] = ()
     """The tenant's value-chain segments in its order, for the charts."""
 
@@ -291,8 +294,19 @@ class _State:
         )
         self.seated_people = {h.person_id for h in data.holders if h.kind == SEAT}
         self.remaining: dict[int, Candidate] = {c.application_id: c for c in data.pool}
-        self.remaining_by_member: Counter[int | None] = Counter(
-            c.member_id for c in self.remaining.values()
+        # Who counts as "waiting" for the rules: the eligible ones left in the pool, per Member
+        # (raw id, as the rules compare it), the Members' representatives among them, and how
+        # many of those would be a second representative (their Member holds a seat already).
+        eligible = [c for c in self.remaining.values() if c.eligible]
+        self.eligible_left = len(eligible)
+        self.eligible_by_member: Counter[int | None] = Counter(c.member_id for c in eligible)
+        self.eligible_reps_by_member: Counter[int] = Counter(
+            c.member_id for c in eligible if c.member_rep and c.member_id is not None
+        )
+        self.second_reps_left = sum(
+            n
+            for member_id, n in self.eligible_reps_by_member.items()
+            if self.member_holding[member_id]
         )
         self.counts: Counter[tuple[str, Any]] = Counter()
         self.focus_ids = {area_id for area_id, _title in data.focus_areas}
@@ -353,24 +367,41 @@ class _State:
 
     def take(self, candidate: Candidate) -> None:
         self.free -= 1
-        if candidate.member_id is not None:
-            self.member_holding[candidate.member_id] += 1
+        member_id = candidate.member_id
+        if self.remaining.pop(candidate.application_id, None) is not None and candidate.eligible:
+            self.eligible_left -= 1
+            self.eligible_by_member[member_id] -= 1
+            if candidate.member_rep and member_id is not None:
+                self.eligible_reps_by_member[member_id] -= 1
+                if self.member_holding[member_id]:
+                    self.second_reps_left -= 1
+        if member_id is not None:
+            if not self.member_holding[member_id]:
+                # The Member's representatives left in the pool are now second ones.
+                self.second_reps_left += self.eligible_reps_by_member[member_id]
+            self.member_holding[member_id] += 1
         self.seated_people.add(candidate.person_id)
-        if self.remaining.pop(candidate.application_id, None) is not None:
-            self.remaining_by_member[candidate.member_id] -= 1
         self._count(candidate.traits)
         self.taken.append(candidate)
 
     @property
     def oversubscribed(self) -> bool:
-        # Mirrors GroupState.oversubscribed: more in the pool than seats free. Seating someone
-        # from the pool lowers both by one, so it does not change while a slate is seated.
-        return len(self.remaining) > self.free
+        # Mirrors GroupState.oversubscribed: more eligible people in the pool than seats free.
+        # Seating someone from the pool lowers both by one, so it does not change while a slate
+        # is seated.
+        return self.eligible_left > self.free
 
     def others_waiting(self, candidate: Candidate) -> int:
-        """Pool applicants other than ``candidate`` whose Member differs (IPAF, experts too)."""
-        assert candidate.member_id is not None
-        return len(self.remaining) - self.remaining_by_member[candidate.member_id]
+        """Mirrors GroupState.others_waiting: eligible pool applicants of another Member than
+        ``candidate``'s (IPAF participants and experts too), except representatives of Members
+        that hold a seat already (they would be second representatives themselves)."""
+        member_id = candidate.member_id
+        assert member_id is not None
+        others = self.eligible_left - self.eligible_by_member[member_id] - self.second_reps_left
+        if self.member_holding[member_id]:
+            # The Member's own representatives were counted in both subtractions.
+            others += self.eligible_reps_by_member[member_id]
+        return others
 
     def groups_elsewhere(self, member_id: int) -> int:
         return len(self.data.member_groups_elsewhere.get(member_id, ()))
@@ -485,9 +516,9 @@ class _State:
                 MEMBER_GROUP_LIMIT,
                 False,
                 _(
-                    "%(m)s already sits in %(n)d group(s), and this group is oversubscribed: "
-                    "Members are limited to %(limit)d group(s) so that more Members are "
-                    "represented."
+                    "%(m)s already sits in or is offered a seat in %(n)d other group(s), and "
+                    "this group is oversubscribed: Members are limited to %(limit)d group(s) so "
+                    "that more Members are represented."
                 )
                 % {"m": candidate.member_name, "n": held, "limit": limit},
                 overridable=True,
@@ -495,7 +526,8 @@ class _State:
         return Check(
             MEMBER_GROUP_LIMIT,
             True,
-            _("%(m)s sits in %(n)d other group(s).") % {"m": candidate.member_name, "n": held},
+            _("%(m)s sits in or is offered a seat in %(n)d other group(s).")
+            % {"m": candidate.member_name, "n": held},
         )
 
 
@@ -790,7 +822,7 @@ def verify_slate(data: SelectionInput, application_ids: Sequence[int]) -> list[s
     violations: list[str] = []
     pool = {c.application_id: c for c in data.pool}
     free = data.seat_cap - len(data.holders)
-    holding = [h.member_id for h in data.holders if h.member_id is not None]
+    holding = {h.member_id for h in data.holders if h.member_id is not None}
     seated = {h.person_id for h in data.holders if h.kind == SEAT}
     remaining = list(pool.values())
     seen: set[int] = set()
@@ -813,21 +845,29 @@ def verify_slate(data: SelectionInput, application_ids: Sequence[int]) -> list[s
             violations.append(f"{where}: over the cap of {data.seat_cap}")
         member = candidate.member_id
         if candidate.member_rep and member is not None and member in holding:
+            # Someone else waits: eligible, of another Member (or none), and not a second
+            # representative themselves.
             others = [
-                a for a in remaining if a.application_id != application_id and a.member_id != member
+                a
+                for a in remaining
+                if a.application_id != application_id
+                and a.member_id != member
+                and a.eligible
+                and not (a.member_rep and a.member_id in holding)
             ]
             if not (free > 0 and not others):
                 violations.append(f"{where}: a second representative of Member {member}")
         if limit and member is not None:
             groups = data.member_groups_elsewhere.get(member, frozenset())
-            if len(groups) >= limit and len(remaining) > free:
+            if len(groups) >= limit and len([a for a in remaining if a.eligible]) > free:
                 violations.append(
-                    f"{where}: Member {member} already sits in {len(groups)} group(s), over "
-                    f"the limit of {limit} in an oversubscribed group"
+                    f"{where}: Member {member} already sits in or is offered a seat in "
+                    f"{len(groups)} other group(s), over the limit of {limit} in an "
+                    "oversubscribed group"
                 )
         free -= 1
         if member is not None:
-            holding.append(member)
+            holding.add(member)
         seated.add(candidate.person_id)
         remaining = [a for a in remaining if a.application_id != application_id]
     return violations
@@ -1025,6 +1065,8 @@ class ApplicantRow:
     not_proposed: NotProposed | None
     waiting_position: int | None
     other_groups: list[str]
+    offered_groups: list[str] = field(default_factory=list)
+    """Other groups in which the Member holds an open offer (listed apart from its seats)."""
 
     @property
     def in_pool(self) -> bool:
@@ -1081,7 +1123,8 @@ class Workbench:
 
     @property
     def oversubscribed(self) -> bool:
-        return self.pool_size > self.free
+        """As the rules count it: more eligible people in the pool than seats free."""
+        return sum(c.eligible for c in self.data.pool) > self.free
 
 
 # Applications the workbench can still act on: seat, wait-list or decline.
@@ -1097,7 +1140,8 @@ ACTIONABLE_STATUSES = (
 def workbench_for_group(group: WorkingGroup) -> Workbench:
     """Everything the selection workbench shows for one group, in a constant number of queries
     (group focus areas, applications with their focus areas, seats, open offers, segments of
-    the Members involved, the tenant's segments, the Members' seats in other groups)."""
+    the Members involved, the tenant's segments, the Members' seats and open offers in other
+    groups)."""
     organisation = group.organisation
     focus_areas = _ordered_focus_areas(list(FocusArea.objects.filter(group=group)))
     applications = list(
@@ -1143,6 +1187,18 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
         .distinct()
     ):
         elsewhere[member_id][group_id] = group_name
+    # An open offer in another group counts for the group limit too: it may yet be accepted.
+    offered_elsewhere: dict[int, dict[int, str]] = defaultdict(dict)
+    for member_id, group_id, group_name in (
+        Offer.objects.filter(
+            application__profile__member_id__in=member_ids, status=Offer.Status.OPEN
+        )
+        .exclude(group=group)
+        .order_by()
+        .values_list("application__profile__member_id", "group_id", "group__name")
+        .distinct()
+    ):
+        offered_elsewhere[member_id][group_id] = group_name
     segment_names = tuple(
         ValueChainSegment.objects.filter(organisation=organisation).values_list("name", flat=True)
     )
@@ -1218,7 +1274,10 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
         focus_areas=tuple((area.pk, area.title) for area in focus_areas),
         holders=tuple(holders),
         candidates=tuple(candidates),
-        member_groups_elsewhere={m: frozenset(groups) for m, groups in elsewhere.items()},
+        member_groups_elsewhere={
+            m: frozenset(elsewhere.get(m, {})) | frozenset(offered_elsewhere.get(m, {}))
+            for m in elsewhere.keys() | offered_elsewhere.keys()
+        },
         segment_names=segment_names,
     )
     slate = propose_slate(data)
@@ -1235,6 +1294,9 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
             not_proposed=left.get(c.application_id),
             waiting_position=positions.get(c.application_id),
             other_groups=sorted(elsewhere.get(c.member_id, {}).values()) if c.member_id else [],
+            offered_groups=(
+                sorted(offered_elsewhere.get(c.member_id, {}).values()) if c.member_id else []
+            ),
         )
         for c in candidates
     ]

@@ -609,9 +609,11 @@ def waitlist_promote(*, group: WorkingGroup, now: datetime.datetime | None = Non
 
     Walks the list in its order (priority, then application time). Someone no longer eligible is
     skipped, and the skip is recorded. A second representative of a Member who already holds a
-    seat or an offer is passed over while someone from another Member waits. Each offer holds its
-    seat until it expires. Run twice, or on two workers at once, it makes no second offer for the
-    same seat: the group lock serialises runs, and each run recounts under it.
+    seat or an offer is passed over while someone eligible from another Member waits (not one
+    who would be a second representative too); a Member at the tenant's limit of groups (seats
+    and open offers elsewhere) is passed over while the group is oversubscribed. Each offer
+    holds its seat until it expires. Run twice, or on two workers at once, it makes no second
+    offer for the same seat: the group lock serialises runs, and each run recounts under it.
     """
     now = now or timezone.now()
     group = lock_group(group.pk)

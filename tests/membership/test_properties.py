@@ -3,7 +3,9 @@
 After every step (and the promotion job that follows it) three facts must hold:
 1. seats held plus open offers never exceed the cap;
 2. a second representative of a Member is never seated without a recorded override, unless
-   capacity allowed it at that moment (a free seat and nobody from another Member waiting);
+   capacity allowed it at that moment (a free seat and nobody from another Member waiting; who
+   counts as waiting: an eligible applicant, IPAF participants included, whose Member holds no
+   seat or offer in the group, so that they would not be a second representative themselves);
 3. once the jobs have run, no seat is free while an eligible person waits without an offer.
 The facts are checked against the database with logic written here, not with membership.rules.
 """
@@ -111,18 +113,11 @@ class World:
         # What the Terms of Reference allow, worked out here independently of membership.rules.
         member_id = application.profile.member_id
         held = self.held_seats()
-        holds_already = member_id is not None and any(s.member_id == member_id for s in held)
         open_offers = self.open_offers()
-        offered_members = {o.application.profile.member_id for o in open_offers}
+        represented = self.represented(held, open_offers)
+        holds_already = member_id is not None and member_id in represented
         free = self.group.seat_cap - len(held) - len(open_offers)
-        others_waiting = Application.objects.filter(
-            group=self.group, status__in=["waiting", "submitted"]
-        ).exclude(pk=application.pk)
-        if member_id is not None:
-            others_waiting = others_waiting.exclude(profile__member_id=member_id)
-        if member_id is not None and member_id in offered_members:
-            holds_already = True
-        capacity_allows = free > 0 and not others_waiting.exists()
+        capacity_allows = free > 0 and not self.someone_else_waits(application, represented)
         seat = services.seat_take(
             application=application,
             acting_user=self.staff,
@@ -130,6 +125,34 @@ class World:
         )
         if holds_already and not capacity_allows:
             assert seat.override_reason, "a second representative sat without a recorded override"
+
+    def represented(self, held: list[Seat], offers: list[Offer]) -> set[int]:
+        """The Members holding a seat or an open offer in the group."""
+        members = {s.member_id for s in held} | {o.application.profile.member_id for o in offers}
+        return {m for m in members if m is not None}
+
+    def someone_else_waits(self, application: Application, represented: set[int]) -> bool:
+        """Someone who may take part, of another Member or of none (IPAF), who would not be a
+        second representative themselves, applied or waits: a second representative of
+        ``application``'s Member must then wait too."""
+        member_id = application.profile.member_id
+        pending = (
+            Application.objects.filter(group=self.group, status__in=["waiting", "submitted"])
+            .exclude(pk=application.pk)
+            .select_related("profile__member")
+        )
+        for other in pending:
+            member = other.profile.member
+            if member is None:
+                return True  # an IPAF participant (the only non-Members here) may take part
+            if member.pk == member_id:
+                continue  # the same Member
+            if not member.is_current:
+                continue  # a former Member's representative may not take part
+            if member.pk in represented:
+                continue  # would be a second representative too
+            return True
+        return False
 
     def held_seats(self) -> list[Seat]:
         return list(Seat.objects.filter(group=self.group, ended_at__isnull=True))
@@ -152,15 +175,10 @@ class World:
         if free <= 0:
             return
         holders = {s.holder_id for s in held}
-        represented = {s.member_id for s in held} | {
-            o.application.profile.member_id for o in offers
-        }
+        represented = self.represented(held, offers)
         offered = {o.application_id for o in offers}
         waiting = Application.objects.filter(group=self.group, status="waiting").select_related(
             "profile__member"
-        )
-        pending_others = Application.objects.filter(
-            group=self.group, status__in=["waiting", "submitted"]
         )
         for app in waiting:
             if app.pk in offered or app.applicant_id in holders:
@@ -171,7 +189,7 @@ class World:
             if (
                 member is not None
                 and member.pk in represented
-                and pending_others.exclude(profile__member_id=member.pk).exists()
+                and self.someone_else_waits(app, represented)
             ):
                 continue  # a second representative waits while another Member waits
             everyone = [

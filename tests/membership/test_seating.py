@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from groups.models import AuditEntry, Organisation, WorkingGroup
-from membership import services
+from membership import rules, services
 from membership.models import Application, Offer, ParticipantProfile, Seat, SentNotification
 from tests.factories import (
     ApplicationFactory,
@@ -288,3 +288,152 @@ def test_priority_and_cap_outside_their_ranges_are_refused_with_a_message(
         with pytest.raises(services.DomainError, match="from 1 to 500"):
             services.group_seat_cap_change(group=group, seat_cap=501, acting_user=staff)
         assert Application.objects.get(pk=application.pk).priority == 0
+
+
+# --- Who counts as "waiting", and the limit of groups per Member ------------------------------
+
+
+def rep_of(member, org) -> ParticipantProfile:
+    return ParticipantProfileFactory.create(organisation=org, member=member)
+
+
+def test_an_ineligible_applicant_does_not_block_a_second_representative(group, staff, org) -> None:
+    member = MemberFactory.create(organisation=org, name="Alu Corp")
+    gone = MemberFactory.create(organisation=org, name="Gone Ltd", is_current=False)
+    first = apply(group, profile=rep_of(member, org))
+    second = apply(group, profile=rep_of(member, org))
+    waiting_second = apply(group, profile=rep_of(member, org), status=Application.Status.WAITING)
+    # A former Member's representative, still on the list: they can never be seated.
+    apply(group, profile=rep_of(gone, org), status=Application.Status.WAITING)
+    with scope(organisation=org):
+        services.seat_take(application=first, acting_user=staff)
+        state = rules.GroupState.read(WorkingGroup.objects.get(pk=group.pk))
+        assert state.others_waiting(second.profile) == []
+        seat = services.seat_take(application=second, acting_user=staff)
+        assert seat.override_reason == ""
+        # The waiting-list job offers the last seat to a third representative all the same.
+        [offer] = services.waitlist_promote(group=group)
+        assert offer.application_id == waiting_second.pk
+
+
+def test_an_ipaf_participant_waiting_blocks_a_second_representative(group, staff, org) -> None:
+    member = MemberFactory.create(organisation=org, name="Alu Corp")
+    first = apply(group, profile=rep_of(member, org))
+    second = apply(group, profile=rep_of(member, org), status=Application.Status.WAITING)
+    ipaf = apply(
+        group,
+        profile=ParticipantProfileFactory.create(
+            organisation=org, affiliation=ParticipantProfile.Affiliation.IPAF
+        ),
+    )
+    with scope(organisation=org):
+        services.seat_take(application=first, acting_user=staff)
+        with pytest.raises(services.RuleBlocks, match="others are waiting"):
+            services.seat_take(application=second, acting_user=staff)
+        assert services.waitlist_promote(group=group) == []
+        services.seat_take(application=ipaf, acting_user=staff)
+        # Nobody else waits now: the second representative is offered the last seat.
+        [offer] = services.waitlist_promote(group=group)
+        assert offer.application_id == second.pk
+
+
+def test_second_representatives_of_two_members_do_not_block_each_other(group, staff, org) -> None:
+    group.seat_cap = 4
+    group.save()
+    alu, bau = (MemberFactory.create(organisation=org, name=n) for n in ("Alu Corp", "Bau Corp"))
+    firsts = [apply(group, profile=rep_of(m, org)) for m in (alu, bau)]
+    seconds = [
+        apply(group, profile=rep_of(m, org), status=Application.Status.WAITING) for m in (alu, bau)
+    ]
+    with scope(organisation=org):
+        for application in firsts:
+            services.seat_take(application=application, acting_user=staff)
+        # Each waits for the other, as the rule was counted before: nobody was ever offered.
+        offers = services.waitlist_promote(group=group)
+        assert sorted(o.application_id for o in offers) == sorted(a.pk for a in seconds)
+    assert held(group) == 4
+
+
+def test_an_open_offer_in_another_group_counts_for_the_group_limit(group, staff, org) -> None:
+    org.member_group_limit = 1
+    org.save()
+    group.seat_cap = 1
+    group.save()
+    nature = WorkingGroupFactory.create(organisation=org, seat_cap=5, slug="nature")
+    member = MemberFactory.create(organisation=org, name="Alu Corp")
+    offered = apply(nature, profile=rep_of(member, org), status=Application.Status.WAITING)
+    here = apply(group, profile=rep_of(member, org), status=Application.Status.WAITING)
+    other = apply(group, status=Application.Status.WAITING)
+    with scope(organisation=org):
+        services.waitlist_promote(group=nature)
+        assert Offer.objects.get(status=Offer.Status.OPEN).application_id == offered.pk
+        # Two wait for one seat. Alu Corp holds no seat anywhere, but its offer in Nature may yet
+        # be accepted: it cannot be seated here without a reason...
+        with pytest.raises(services.RuleBlocks, match="is offered a seat in 1 other group"):
+            services.seat_take(application=here, acting_user=staff)
+        # ...and the waiting-list job passes over it, although it applied first.
+        [offer] = services.waitlist_promote(group=group)
+        assert offer.application_id == other.pk
+        assert Application.objects.get(pk=here.pk).status == Application.Status.WAITING
+
+
+def test_the_group_limit_reads_other_groups_once_not_per_applicant(
+    group, staff, org, django_assert_num_queries
+) -> None:
+    org.member_group_limit = 1
+    org.save()
+    group.seat_cap = 1
+    group.save()
+    nature = WorkingGroupFactory.create(organisation=org, seat_cap=10, slug="nature")
+    water = WorkingGroupFactory.create(organisation=org, seat_cap=10, slug="water")
+    profiles, members = [], []
+    for n in range(3):
+        member = MemberFactory.create(organisation=org)
+        members.append(member.pk)
+        seated_elsewhere = apply(nature, profile=rep_of(member, org))
+        with scope(organisation=org):
+            services.seat_take(application=seated_elsewhere, acting_user=staff)
+        if n:  # and an open offer in a third group
+            apply(water, profile=rep_of(member, org), status=Application.Status.WAITING)
+        profiles.append(apply(group, profile=rep_of(member, org)).profile)
+    with scope(organisation=org):
+        assert len(services.waitlist_promote(group=water)) == 2
+        locked = WorkingGroup.objects.select_related("organisation").get(pk=group.pk)
+        with django_assert_num_queries(4):  # seats, offers, waiting, other groups (one union)
+            state = rules.GroupState.read(locked)
+        with django_assert_num_queries(0):
+            checks = [rules.member_group_limit_check(state, p) for p in profiles]
+    assert [state.groups_elsewhere[m] for m in members] == [
+        {nature.pk},
+        {nature.pk, water.pk},
+        {nature.pk, water.pk},
+    ]
+    assert [c.allowed for c in checks] == [False, False, False]
+
+
+def test_ineligible_applicants_do_not_make_a_group_oversubscribed(group, staff, org) -> None:
+    org.member_group_limit = 1
+    org.save()
+    group.seat_cap = 2
+    group.save()
+    nature = WorkingGroupFactory.create(organisation=org, seat_cap=5, slug="nature")
+    member = MemberFactory.create(organisation=org, name="Alu Corp")
+    gone = MemberFactory.create(organisation=org, name="Gone Ltd", is_current=False)
+    here = apply(group, profile=rep_of(member, org))
+    apply(group)  # eligible: two eligible applicants for two seats
+    apply(group, profile=rep_of(gone, org))
+    apply(
+        group,
+        profile=ParticipantProfileFactory.create(
+            organisation=org, affiliation=ParticipantProfile.Affiliation.EXPERT
+        ),
+    )  # an expert the secretariat has not invited
+    with scope(organisation=org):
+        services.seat_take(
+            application=apply(nature, profile=rep_of(member, org)), acting_user=staff
+        )
+        state = rules.GroupState.read(WorkingGroup.objects.get(pk=group.pk))
+        assert len(state.waiting) == 4
+        assert not state.oversubscribed
+        seat = services.seat_take(application=here, acting_user=staff)
+        assert seat.override_reason == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from dataclasses import replace
 
 import pytest
 from django.utils import timezone
@@ -240,12 +241,65 @@ def test_a_second_representative_may_take_the_last_free_seat_when_nobody_else_wa
     )
 
 
-def test_anyone_else_left_in_the_pool_blocks_a_second_representative() -> None:
-    # As membership.rules counts it: even an ineligible applicant of another Member "waits".
+def test_an_eligible_applicant_of_another_member_blocks_a_second_representative() -> None:
+    holders = (held(90, member=7),)
+    pool = [cand(1, member=7, region="Africa"), cand(2, member=8)]
+    inp = data(pool, cap=3, holders=holders)
+    # Member 7's second representative brings a new region, yet waits for Member 8's applicant.
+    assert ids(selection.propose_slate(inp)) == [2, 1]
+    assert selection.verify_slate(inp, [1, 2]) == [
+        "#1 (application 1): a second representative of Member 7"
+    ]
+
+
+def test_an_ineligible_applicant_of_another_member_does_not_block_a_second_representative() -> None:
+    # A former Member's representative can never be seated: they do not "wait" for a seat.
     pool = [cand(1, member=7), cand(2, member=7), cand(3, member=8, eligible=False)]
     slate = selection.propose_slate(data(pool, cap=10))
-    assert ids(slate) == [1]
-    assert "applicants from other Members remain" in reason_of(slate, 2)
+    assert ids(slate) == [1, 2]
+    assert selection.verify_slate(data(pool, cap=10), [1, 2]) == []
+    state = selection._State(data(pool, cap=10, holders=(held(90, member=7),)))
+    assert state.others_waiting(pool[1]) == 0
+    assert [c.allowed for c in state.checks(pool[1]) if c.rule == rules.ONE_PER_MEMBER] == [True]
+
+
+def test_an_ipaf_participant_or_an_expert_waiting_blocks_a_second_representative() -> None:
+    for perspective in ("ipaf", "expert"):
+        outsider = replace(
+            cand(3, region="Africa", perspective=perspective), member_id=None, member_rep=False
+        )
+        pool = [cand(1, member=7), cand(2, member=7), outsider]
+        holders = (held(90, member=7),)
+        slate = selection.propose_slate(data(pool, cap=2, holders=holders))
+        assert ids(slate) == [3]
+        assert selection.verify_slate(data(pool, cap=3, holders=holders), [1, 3]) == [
+            "#1 (application 1): a second representative of Member 7"
+        ]
+
+
+def test_second_representatives_of_two_members_do_not_block_each_other() -> None:
+    # Members 7 and 8 each hold a seat; each has a second representative waiting. Neither is
+    # "someone else waiting" for the other: both may be seated while seats are free.
+    holders = (held(90, member=7), held(91, member=8))
+    pool = [cand(1, member=7), cand(2, member=8)]
+    slate = selection.propose_slate(data(pool, cap=4, holders=holders))
+    assert sorted(ids(slate)) == [1, 2]
+    assert selection.verify_slate(data(pool, cap=4, holders=holders), [1, 2]) == []
+    # Member 8's first representative still counts while Member 8 holds nothing yet.
+    first_of_8 = selection.verify_slate(data(pool, cap=4, holders=holders[:1]), [1, 2])
+    assert first_of_8 == ["#1 (application 1): a second representative of Member 7"]
+
+
+def test_someone_held_back_by_the_group_limit_still_waits_for_a_second_representative() -> None:
+    # Member 8's applicant is eligible and would be a first representative, so they wait, even
+    # though the group limit keeps them out of the proposal: staff may seat them with a reason.
+    holders = (held(90, member=7),)
+    pool = [cand(1, member=7), cand(2, member=8), cand(3, member=9), cand(4, member=10)]
+    inp = data(pool, cap=3, holders=holders, limit=1, elsewhere={8: frozenset({5})})
+    slate = selection.propose_slate(inp)
+    assert ids(slate) == [3, 4]
+    assert reason_of(slate, 1).startswith("Member 7 already has a representative")
+    assert "Members are limited to 1 group(s)" in reason_of(slate, 2)
 
 
 def test_group_limit_blocks_a_member_seated_elsewhere_only_when_oversubscribed() -> None:
@@ -300,7 +354,7 @@ def test_verify_slate_names_every_broken_rule() -> None:
     assert "#1 (application 1): a second representative of Member 7" in text
     assert "#2 (application 2): not eligible" in text
     assert "#3 (application 2): proposed twice" in text
-    assert "#4 (application 3): Member 5 already sits in 1 group(s)" in text
+    assert "#4 (application 3): Member 5 already sits in or is offered a seat in 1 other" in text
     assert "#5 (application 4): over the cap of 4" in text
     assert "#6 (application 99): not awaiting selection in this group" in text
     assert selection.verify_slate(inp, selection.propose_slate(inp).application_ids) == []
@@ -414,6 +468,35 @@ def test_a_proposal_never_breaks_a_hard_rule_and_explains_everyone(
     )
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inputs(), st.randoms(use_true_random=False))
+def test_the_counts_the_rules_read_match_a_plain_recount(
+    inp: SelectionInput, rng: random.Random
+) -> None:
+    """``_State`` keeps running counts of who waits; after any sequence of seatings they equal a
+    plain recount of the rules' definitions."""
+    state = selection._State(inp)
+    order = list(inp.candidates)
+    rng.shuffle(order)
+    for taken in [None, *order[: rng.randint(0, len(order))]]:
+        if taken is not None:
+            state.take(taken)
+        left = list(state.remaining.values())
+        assert state.oversubscribed == (sum(c.eligible for c in left) > state.free)
+        for candidate in inp.candidates:
+            if candidate.member_id is None:
+                continue
+            expected = [
+                c
+                for c in left
+                if c.application_id != candidate.application_id
+                and c.member_id != candidate.member_id
+                and c.eligible
+                and not (c.member_rep and state.member_holding[c.member_id or 0])
+            ]
+            assert state.others_waiting(candidate) == len(expected)
+
+
 # --- Against the database: the same rules as membership.rules ---------------------------------
 
 
@@ -472,13 +555,26 @@ def test_rule_results_agree_with_membership_rules(
     _apply(group, _profile(org, affiliation=ParticipantProfile.Affiliation.IPAF))
     _apply(group, _profile(org, affiliation=ParticipantProfile.Affiliation.EXPERT))
     _apply(group, _profile(org), status=Application.Status.DECLINED)
+    # A Member with no seat anywhere, but an open offer in another group.
+    pending = MemberFactory.create(organisation=org, name="Pending Alu")
+    offered_elsewhere = _apply(other_groups[0], _profile(org, pending))
+    Offer.objects.create(
+        group=other_groups[0],
+        application=offered_elsewhere,
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    Application.objects.filter(pk=offered_elsewhere.pk).update(status=Application.Status.OFFERED)
+    pending_here = _apply(group, _profile(org, pending))
     _compare_with_rules(group)
-    refused = {
-        c.rule for row in selection.workbench_for_group(group).rows for c in row.checks if c.blocks
-    }
+    workbench = selection.workbench_for_group(group)
+    refused = {c.rule for row in workbench.rows for c in row.checks if c.blocks}
     # The scenario exercises every rule that can refuse, not only the easy cases.
     assert {rules.ELIGIBLE, rules.ONE_PER_MEMBER} <= refused
     assert (rules.MEMBER_GROUP_LIMIT in refused) == (limit is not None)
+    [row] = [r for r in workbench.rows if r.application.pk == pending_here.pk]
+    assert (row.other_groups, row.offered_groups) == ([], [other_groups[0].name])
+    limited = [c for c in row.checks if c.rule == rules.MEMBER_GROUP_LIMIT and c.blocks]
+    assert bool(limited) == (limit == 1)
     # Fill the group: every rule result changes, and still agrees.
     for application in Application.objects.filter(
         group=group, status=Application.Status.SUBMITTED, profile__affiliation="ipaf"
@@ -510,8 +606,8 @@ def test_second_representative_rule_agrees_at_every_boundary(
             application=Application.objects.get(pk=application_id), acting_user=secretariat
         )
     # Once the IPAF participant is proposed, nobody from another Member is left; an ineligible
-    # applicant is never seated and, as the rules count, keeps "waiting".
-    seated = others in ("nobody", "same member") or (others == "ipaf" and cap >= 3)
+    # applicant is never seated and does not count as waiting.
+    seated = others in ("nobody", "same member", "ineligible") or (others == "ipaf" and cap >= 3)
     assert Application.objects.get(pk=second.pk).status == (
         Application.Status.SEATED if seated else Application.Status.SUBMITTED
     )
