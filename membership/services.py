@@ -82,7 +82,19 @@ def lock_group(group_id: int) -> WorkingGroup:
 
     Seating, accepting, ending, promotion and expiry all pass through here, so they queue
     behind each other per group. (The race test's control replaces this with a plain read.)
+
+    When the tenant limits the groups per Member, a decision in one group depends on seats and
+    offers in the others, so the tenant row is locked first: such decisions queue across the
+    tenant's groups. Always the tenant before the group, so two paths never wait on each other
+    in opposite orders.
     """
+    limit = (
+        Organisation.objects.filter(working_groups__pk=group_id)
+        .values_list("pk", "member_group_limit")
+        .first()
+    )
+    if limit is not None and limit[1]:
+        Organisation.objects.select_for_update().only("pk").get(pk=limit[0])
     return (
         WorkingGroup.objects.select_for_update(of=("self",))
         .select_related("organisation")

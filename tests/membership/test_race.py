@@ -179,3 +179,80 @@ def test_staff_cannot_seat_anyone_while_the_last_seat_is_held_for_an_offer(
         )
     with scope(organisation=org), pytest.raises(services.SeatCapReached):
         services.seat_take(application=other, acting_user=secretariat)
+
+
+def test_group_limit_holds_when_two_groups_seat_the_same_member_at_once(
+    org: Organisation, secretariat: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Members limited to one group, two secretariat members seating the same Member's two
+    representatives in two oversubscribed groups at the same moment: one is refused."""
+    from membership.models import Member
+    from tests.factories import MemberFactory, ParticipantProfileFactory
+
+    org.member_group_limit = 1
+    org.save()
+    member = MemberFactory.create(organisation=org, name="Busy Metals")
+    read = rules.GroupState.read
+
+    def slow_read(group: WorkingGroup) -> rules.GroupState:
+        # Two threads only: a window long enough that both have read before either writes.
+        state = read(group)
+        time.sleep(0.3)
+        return state
+
+    monkeypatch.setattr(rules.GroupState, "read", staticmethod(slow_read))
+
+    def contest(lock: bool) -> Counter[str]:
+        if not lock:
+            # The group row only (FOR UPDATE OF): a plain join would lock the tenant row too.
+            monkeypatch.setattr(
+                services,
+                "lock_group",
+                lambda group_id: (
+                    WorkingGroup.objects.select_for_update(of=("self",))
+                    .select_related("organisation")
+                    .get(pk=group_id)
+                ),
+            )
+        reps = []
+        for name in ("a", "b"):
+            group = WorkingGroupFactory.create(organisation=org, seat_cap=1)
+            reps.append(
+                ApplicationFactory.create(
+                    group=group,
+                    profile=ParticipantProfileFactory.create(organisation=org, member=member),
+                )
+            )
+            ApplicationFactory.create(group=group)  # someone else waits: oversubscribed
+        outcomes: Counter[str] = Counter()
+        barrier = threading.Barrier(2)
+
+        def seat(application: Application) -> None:
+            try:
+                barrier.wait()
+                with scope(organisation=org):
+                    services.seat_take(application=application, acting_user=secretariat)
+                outcomes["seated"] += 1
+            except DomainError as error:
+                outcomes[type(error).__name__] += 1
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=seat, args=(rep,)) for rep in reps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        with scopes_disabled():
+            Seat.objects.filter(member=member).update(
+                ended_at=timezone.now(), end_reason=Seat.EndReason.OTHER
+            )
+        return outcomes
+
+    for _repetition in range(5):
+        assert contest(lock=True) == Counter({"seated": 1, "RuleBlocks": 1})
+    with scopes_disabled():
+        assert Member.objects.get(pk=member.pk).name == "Busy Metals"
+    # Control: with only the group rows locked, both sides read "no other group" and both sit.
+    controls = [contest(lock=False) for _ in range(3)]
+    assert max(c["seated"] for c in controls) == 2, controls
