@@ -384,3 +384,49 @@ def test_crafted_import_and_export_parameters_get_a_message(
     )
     assert export.status_code == 200
     assert "That filter does not exist" in export.content.decode()
+
+
+def _changelist_queries(client: Client, model: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/alu/admin/groups/{model}/")
+    assert response.status_code == 200, model
+    return len(queries)
+
+
+def _rows(org: Organisation, n: int, prefix: str) -> None:
+    for i in range(n):
+        group = WorkingGroupFactory.create(organisation=org, slug=f"{prefix}-a{i}")
+        other = WorkingGroupFactory.create(organisation=org, slug=f"{prefix}-b{i}")
+        FocusAreaFactory.create(group=group)
+        GroupLinkageFactory.create(from_group=group, to_group=other)
+        PhaseFactory.create(group=group)
+        StandardFactory.create(organisation=org)
+
+
+@pytest.mark.parametrize(
+    "model", ["workinggroup", "focusarea", "grouplinkage", "phase", "standard", "auditentry"]
+)
+def test_admin_lists_cost_the_same_queries_for_one_row_or_five(
+    secretariat_client: Client, org: Organisation, model: str
+) -> None:
+    _rows(org, 1, "one")
+    one = _changelist_queries(secretariat_client, model)
+    _rows(org, 4, "more")  # five of each now
+    assert _changelist_queries(secretariat_client, model) == one
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_platform_home_query_count_does_not_grow(client: Client, size: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import OrganisationFactory
+
+    for _ in range(size):
+        OrganisationFactory.create()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert len(queries) == 1
