@@ -215,7 +215,7 @@ def test_group_limit_holds_when_two_groups_seat_the_same_member_at_once(
                 ),
             )
         reps = []
-        for name in ("a", "b"):
+        for _side in ("a", "b"):
             group = WorkingGroupFactory.create(organisation=org, seat_cap=1)
             reps.append(
                 ApplicationFactory.create(
