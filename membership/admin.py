@@ -234,17 +234,10 @@ class MemberAdmin(TenantModelAdmin):
         form.add_error("import_file", message)
 
 
-@admin.register(MembershipClass, site=tenant_admin_site)
-class MembershipClassAdmin(TenantModelAdmin):
-    form = UniqueNameForm
-    list_display = ("name", "position")
-    list_editable = ("position",)
-    ordering = ("position", "name")
-    search_fields = ("name",)
+@admin.register(MembershipClass, ValueChainSegment, site=tenant_admin_site)
+class TenantListAdmin(TenantModelAdmin):
+    """The tenant's own lists (membership classes, value-chain segments): name and order."""
 
-
-@admin.register(ValueChainSegment, site=tenant_admin_site)
-class ValueChainSegmentAdmin(TenantModelAdmin):
     form = UniqueNameForm
     list_display = ("name", "position")
     list_editable = ("position",)
