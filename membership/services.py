@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import datetime
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -458,6 +459,58 @@ def waiting_position(application: Application) -> int | None:
         .count()
         + 1
     )
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    application: Application
+    ok: bool
+    message: str
+
+
+BULK_SEAT, BULK_WAITLIST, BULK_DECLINE = "seat", "waitlist", "decline"
+
+
+def applications_bulk_decide(
+    *,
+    applications: list[Application],
+    action: str,
+    acting_user: User,
+    override_reason: str = "",
+    decline_reason: str = "",
+) -> list[BulkOutcome]:
+    """Seat, wait-list or decline each application in the given order (seat in the proposed
+    slate's order). Not one transaction: each call is its own, so a refusal is reported and
+    does not undo the others. Each call audits and queues its own side effects."""
+    if action not in {BULK_SEAT, BULK_WAITLIST, BULK_DECLINE}:
+        raise DomainError(_("Choose what to do with the selected applicants."))
+    outcomes = []
+    for application in applications:
+        try:
+            if action == BULK_SEAT:
+                seat = seat_take(
+                    application=application,
+                    acting_user=acting_user,
+                    override_reason=override_reason.strip(),
+                )
+                message = (
+                    _("seated, with the override reason recorded")
+                    if seat.override_reason
+                    else _("seated")
+                )
+            elif action == BULK_WAITLIST:
+                application_waitlist(application=application, acting_user=acting_user)
+                message = _("put on the waiting list")
+            else:
+                application_decline(
+                    application=application, acting_user=acting_user, reason=decline_reason.strip()
+                )
+                message = _("declined")
+        except DomainError as error:
+            outcomes.append(BulkOutcome(application, False, str(error)))
+        else:
+            outcomes.append(BulkOutcome(application, True, message))
+    return outcomes
 
 
 # --- Seats ------------------------------------------------------------------------------------

@@ -1,32 +1,23 @@
 """Forms of the secretariat's selection workbench. Each parses and validates; the services decide.
 
-``BulkActionForm.apply`` runs one service call per chosen application, each in its own
-transaction (the services are atomic and the view is not), and reports every outcome.
+``BulkActionForm.apply`` orders the chosen applications as the proposed slate does and hands
+them to ``services.applications_bulk_decide`` (one transaction per application).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from asi_wg.errors import DomainError
 from membership import selection, services
 from membership.models import Application, Seat, User
 
-SEAT = "seat"
-WAITLIST = "waitlist"
-DECLINE = "decline"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    application: Application
-    ok: bool
-    message: str
+SEAT = services.BULK_SEAT
+WAITLIST = services.BULK_WAITLIST
+DECLINE = services.BULK_DECLINE
 
 
 def person(application: Application) -> str:
@@ -121,43 +112,17 @@ class BulkActionForm(forms.Form):
             )
         return cleaned
 
-    def apply(self, *, acting_user: User) -> list[Outcome]:
-        """Call the service for each chosen application (seats in the proposed slate's order),
-        one transaction each; a refusal is reported and does not undo the others."""
+    def apply(self, *, acting_user: User) -> list[services.BulkOutcome]:
+        """Hand the chosen applications to the service, in the proposed slate's order."""
         chosen = {a.pk: a for a in self.cleaned_data["applications"]}
-        action = self.cleaned_data["action"]
-        override_reason = self.cleaned_data["override_reason"].strip()
-        decline_reason = self.cleaned_data["decline_reason"].strip()
-        data, slate = self.workbench.data, self.workbench.slate
-        order = selection.seating_order(data, slate, list(chosen))
-        outcomes = []
-        for pk in order:
-            application = chosen[pk]
-            try:
-                if action == SEAT:
-                    seat = services.seat_take(
-                        application=application,
-                        acting_user=acting_user,
-                        override_reason=override_reason,
-                    )
-                    message = (
-                        _("seated, with the override reason recorded")
-                        if seat.override_reason
-                        else _("seated")
-                    )
-                elif action == WAITLIST:
-                    services.application_waitlist(application=application, acting_user=acting_user)
-                    message = _("put on the waiting list")
-                else:
-                    services.application_decline(
-                        application=application, acting_user=acting_user, reason=decline_reason
-                    )
-                    message = _("declined")
-            except DomainError as error:
-                outcomes.append(Outcome(application, False, str(error)))
-            else:
-                outcomes.append(Outcome(application, True, message))
-        return outcomes
+        order = selection.seating_order(self.workbench.data, self.workbench.slate, list(chosen))
+        return services.applications_bulk_decide(
+            applications=[chosen[pk] for pk in order],
+            action=self.cleaned_data["action"],
+            acting_user=acting_user,
+            override_reason=self.cleaned_data["override_reason"],
+            decline_reason=self.cleaned_data["decline_reason"],
+        )
 
 
 class ReorderForm(forms.Form):
