@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_users_with_perms
 
 from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_admin_site
+from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from groups import services
 from groups.forms import ExtensionDecideForm, ExtensionProposeForm
@@ -361,6 +362,28 @@ class OrganisationAdmin(admin.ModelAdmin):
     form = OrganisationForm
     list_display = ("name", "slug", "time_zone", "created_at")
     search_fields = ("name", "slug")
+
+    # The platform's changes to a tenant go into that tenant's audit trail too (the role
+    # changes are audited by their services).
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        audit_record(
+            organisation=obj,
+            actor=cast(User, request.user),
+            action="platform.add",
+            target=obj,
+            data={"changes": message},
+        )
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        audit_record(
+            organisation=obj,
+            actor=cast(User, request.user),
+            action="platform.change",
+            target=obj,
+            data={"changes": message},
+        )
+        return super().log_change(request, obj, message)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -430,3 +430,27 @@ def test_platform_home_query_count_does_not_grow(client: Client, size: int) -> N
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
     assert len(queries) == 1
+
+
+def test_platform_admins_change_to_a_tenant_is_in_its_audit_trail(
+    client: Client, org: Organisation
+) -> None:
+    admin = UserFactory.create(is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    response = client.post(
+        f"/admin/groups/organisation/{org.pk}/change/",
+        {
+            "name": org.name,
+            "short_name": "ALU",
+            "slug": org.slug,
+            "time_zone": "Europe/London",
+            "website": "",
+            "privacy_policy_url": "",
+            "contact_email": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(organisation=org, action="platform.change")
+    assert entry.actor == admin
+    assert "short_name" in str(entry.data["changes"]) or "Short name" in str(entry.data["changes"])
