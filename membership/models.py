@@ -98,54 +98,54 @@ class User(AbstractBaseUser, PermissionsMixin):
 # --- Member organisations ---------------------------------------------------------------------
 
 
-class MembershipClass(models.Model):
-    """A class of membership in the tenant's own list (for ASI: Civil Society, ...)."""
+class TenantList(models.Model):
+    """An entry of one of the tenant's own ordered lists, named once per tenant."""
 
-    organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="membership_classes"
-    )
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = ScopedManager(organisation="organisation")
 
     class Meta:
+        abstract = True
+        ordering = ("position", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipClass(TenantList):
+    """A class of membership in the tenant's own list (for ASI: Civil Society, ...)."""
+
+    organisation = models.ForeignKey(
+        "groups.Organisation", on_delete=models.CASCADE, related_name="membership_classes"
+    )
+
+    class Meta(TenantList.Meta):
         verbose_name = _("membership class")
         verbose_name_plural = _("membership classes")
-        ordering = ("position", "name")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "name"], name="membership_class_name_unique"
             )
         ]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class ValueChainSegment(models.Model):
+class ValueChainSegment(TenantList):
     """A position in the value chain, in the tenant's own list (bauxite mining, recycling...)."""
 
     organisation = models.ForeignKey(
         "groups.Organisation", on_delete=models.CASCADE, related_name="value_chain_segments"
     )
-    name = models.CharField(_("name"), max_length=100)
-    position = models.PositiveSmallIntegerField(default=0)
 
-    objects = ScopedManager(organisation="organisation")
-
-    class Meta:
+    class Meta(TenantList.Meta):
         verbose_name = _("value-chain segment")
         verbose_name_plural = _("value-chain segments")
-        ordering = ("position", "name")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "name"], name="membership_segment_name_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Member(models.Model):
