@@ -133,6 +133,16 @@ def _charts(workbench: selection.Workbench) -> list[dict[str, Any]]:
     return charts
 
 
+def _attempt(request: HttpRequest, call: Callable[[], object], success: str) -> None:
+    """Run one service call: a refusal becomes its message, success the given one."""
+    try:
+        call()
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success)
+
+
 @require_GET
 @secretariat_required
 def selection_workbench(request: HttpRequest, group_slug: str) -> HttpResponse:
@@ -189,21 +199,17 @@ def application_reprioritise(request: HttpRequest, group_slug: str, pk: int) -> 
     if not form.is_valid():
         messages.error(request, form_errors(form))
         return _back(group, "waiting")
-    try:
-        services.application_reprioritise(
+    _attempt(
+        request,
+        lambda: services.application_reprioritise(
             application=application,
             priority=form.cleaned_data["priority"],
             reason=form.cleaned_data["reason"],
             acting_user=cast(User, request.user),
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("%(who)s now has priority %(p)d on the waiting list.")
-            % {"who": person(application), "p": form.cleaned_data["priority"]},
-        )
+        ),
+        _("%(who)s now has priority %(p)d on the waiting list.")
+        % {"who": person(application), "p": form.cleaned_data["priority"]},
+    )
     return _back(group, "waiting")
 
 
@@ -219,21 +225,17 @@ def seat_end(request: HttpRequest, group_slug: str, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, form_errors(form))
         return _back(group, "seats")
-    try:
-        services.seat_end(
+    _attempt(
+        request,
+        lambda: services.seat_end(
             seat=seat,
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
             acting_user=cast(User, request.user),
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("The seat of %(who)s has ended. The free seat is offered to the next on the list.")
-            % {"who": seat.holder.full_name or seat.holder.email},
-        )
+        ),
+        _("The seat of %(who)s has ended. The free seat is offered to the next on the list.")
+        % {"who": seat.holder.full_name or seat.holder.email},
+    )
     return _back(group, "seats")
 
 
@@ -245,16 +247,13 @@ def group_seat_cap(request: HttpRequest, group_slug: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, form_errors(form))
         return _back(group)
-    try:
-        services.group_seat_cap_change(
+    _attempt(
+        request,
+        lambda: services.group_seat_cap_change(
             group=group,
             seat_cap=form.cleaned_data["seat_cap"],
             acting_user=cast(User, request.user),
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request, _("The seat cap is now %(cap)d.") % {"cap": form.cleaned_data["seat_cap"]}
-        )
+        ),
+        _("The seat cap is now %(cap)d.") % {"cap": form.cleaned_data["seat_cap"]},
+    )
     return _back(group)
