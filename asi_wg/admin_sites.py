@@ -30,7 +30,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.tmp_storages import MediaStorage
 
 from asi_wg.audit import audit_record
-from groups.models import OrganisationRole
+from asi_wg.models import OrganisationRole
 
 
 def _to_sign_in(request: HttpRequest) -> HttpResponseRedirect:
@@ -49,7 +49,7 @@ def is_secretariat(request: HttpRequest) -> bool:
     answer = bool(
         organisation is not None
         and user.is_active
-        and user.has_perm(f"groups.{OrganisationRole.SECRETARIAT.value}", organisation)
+        and user.has_perm(f"asi_wg.{OrganisationRole.SECRETARIAT.value}", organisation)
     )
     request._is_secretariat = answer  # type: ignore[attr-defined]
     return answer

@@ -6,8 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from groups.models import AuditEntry, Organisation
-from membership.models import User
+from asi_wg.models import AuditEntry, Organisation, User
 
 
 def audit_record(

@@ -86,11 +86,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "django_countries",
-    "membership",
+    # Our apps, in the one direction their imports run: each may import those above it.
+    "asi_wg",
     "groups",
+    "membership",
     "meetings",
     "feedback",
-    "asi_wg",
 ]
 
 MIDDLEWARE = [
@@ -207,7 +208,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Authentication ---------------------------------------------------------------------------
 
-AUTH_USER_MODEL = "membership.User"
+AUTH_USER_MODEL = "asi_wg.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -23,7 +23,7 @@ from django.urls import Resolver404, get_script_prefix, resolve, set_script_pref
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
-from groups.models import Organisation
+from asi_wg.models import Organisation
 
 logger = logging.getLogger(__name__)
 

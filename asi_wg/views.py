@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from groups.models import Organisation
+from asi_wg.models import Organisation
 
 
 def platform_home(request: HttpRequest) -> HttpResponse:

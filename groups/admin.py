@@ -19,16 +19,13 @@ from guardian.shortcuts import get_users_with_perms
 from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_admin_site
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
+from asi_wg.models import AuditEntry, Organisation, OrganisationRole, OrganisationSettings, User
 from groups import services
 from groups.forms import ExtensionDecideForm, ExtensionProposeForm
 from groups.models import (
-    AuditEntry,
     ExtensionAnswer,
     FocusArea,
     GroupLinkage,
-    Organisation,
-    OrganisationRole,
-    OrganisationSettings,
     Phase,
     PhaseExtension,
     RevisionObjective,
@@ -42,7 +39,6 @@ from groups.resources import (
     StandardResource,
     WorkingGroupResource,
 )
-from membership.models import User
 
 
 class FocusAreaInline(admin.TabularInline):

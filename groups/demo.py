@@ -10,16 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
+from asi_wg.demo import Demo
+from asi_wg.models import Organisation
 from groups import demo_data, services
-from groups.models import (
-    FocusArea,
-    GroupLinkage,
-    Organisation,
-    Phase,
-    RevisionObjective,
-    Standard,
-    WorkingGroup,
-)
+from groups.models import FocusArea, GroupLinkage, Phase, RevisionObjective, Standard, WorkingGroup
 
 
 def _organisation(data: dict[str, Any]) -> Organisation:
@@ -110,7 +104,7 @@ def load_tenant(
     return organisation
 
 
-def load() -> dict[str, Organisation]:
+def load(demo_data_so_far: Demo) -> None:
     asi = load_tenant(
         organisation_data=demo_data.ASI,
         standards=demo_data.ASI_STANDARDS,
@@ -119,7 +113,7 @@ def load() -> dict[str, Organisation]:
         linkages=demo_data.ASI_LINKAGES,
         phase=demo_data.ASI_PHASE_1,
     )
-    demo = load_tenant(
+    second = load_tenant(
         organisation_data=demo_data.DEMO,
         standards=demo_data.DEMO_STANDARDS,
         objectives=demo_data.DEMO_OBJECTIVES,
@@ -127,4 +121,4 @@ def load() -> dict[str, Organisation]:
         linkages=demo_data.DEMO_LINKAGES,
         phase=demo_data.DEMO_PHASE_1,
     )
-    return {"asi": asi, "demo": demo}
+    demo_data_so_far.organisations.update(asi=asi, demo=second)

@@ -1,8 +1,8 @@
-"""Tenants and the working groups they run.
+"""The working groups a tenant runs: groups, phases, focus areas, linkages, objectives, standards.
 
-``Organisation`` is the tenant. Every other model here belongs to exactly one organisation and
-is reached through a django-scopes ``ScopedManager``: a query made outside
-``scope(organisation=...)`` raises ``ScopeError`` instead of returning another tenant's rows.
+Every model here belongs to exactly one ``asi_wg.models.Organisation`` and is reached through a
+django-scopes ``ScopedManager``: a query made outside ``scope(organisation=...)`` raises
+``ScopeError`` instead of returning another tenant's rows.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MaxValueValidator, MinValueValidator, validate_slug
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -20,123 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from asi_wg.models import Organisation
 from asi_wg.urls_helpers import root_reverse
-from membership.models import validate_time_zone
 
 DEFAULT_SEAT_CAP = 30
-
-
-def validate_tenant_slug(value: str) -> None:
-    validate_slug(value)
-    if value.lower() in settings.RESERVED_SLUGS:
-        raise ValidationError(_("“%(slug)s” is reserved by the platform."), params={"slug": value})
-
-
-class Organisation(models.Model):
-    """A standards body using the platform: the tenant every other row belongs to."""
-
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    short_name = models.CharField(_("short name"), max_length=40, blank=True)
-    slug = models.SlugField(
-        _("address"),
-        max_length=40,
-        unique=True,
-        validators=[validate_tenant_slug],
-        help_text=_("The first part of every address of this organisation, as in /asi/."),
-    )
-    time_zone = models.CharField(
-        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
-    )
-    website = models.URLField(_("website"), blank=True)
-    privacy_policy_url = models.URLField(_("privacy policy"), blank=True)
-    contact_email = models.EmailField(_("secretariat e-mail"), blank=True)
-    member_group_limit = models.PositiveSmallIntegerField(
-        _("groups per Member when oversubscribed"),
-        null=True,
-        blank=True,
-        choices=[(1, _("One group")), (2, _("Two groups"))],
-        help_text=_(
-            "When a group has more applicants than seats, a Member already seated in this many "
-            "groups is not seated in another without a recorded override. Empty: no limit."
-        ),
-    )
-    offer_hold_days = models.PositiveSmallIntegerField(
-        _("days an offered seat is held"),
-        default=7,
-        validators=[MinValueValidator(1), MaxValueValidator(60)],
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("organisation")
-        verbose_name_plural = _("organisations")
-        ordering = ("name",)
-        permissions = [
-            ("act_as_secretariat", "Secretariat: runs the organisation's working groups"),
-            ("act_as_committee", "Standards Committee: reads summaries"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def display_name(self) -> str:
-        return self.short_name or self.name
-
-    def get_absolute_url(self) -> str:
-        return root_reverse("groups:organisation_home", kwargs={"organisation_slug": self.slug})
-
-
-class OrganisationSettings(Organisation):
-    """The tenant's own settings, as its secretariat sees them in its admin."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("organisation settings")
-        verbose_name_plural = _("organisation settings")
-
-
-class OrganisationUserObjectPermission(UserObjectPermissionBase):
-    """A direct foreign key for guardian: roles go with their organisation; joins are cheap."""
-
-    content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
-
-
-class OrganisationGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
-
-
-class AuditEntry(models.Model):
-    """One recorded change: who did what to which object, written in the change's transaction."""
-
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="audit_entries"
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text=_("Empty for changes made by the system (scheduled jobs)."),
-    )
-    action = models.CharField(max_length=80)
-    target_type = models.CharField(max_length=80, blank=True)
-    target_id = models.CharField(max_length=40, blank=True)
-    target_repr = models.CharField(max_length=300, blank=True)
-    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-
-    objects = ScopedManager(organisation="organisation")
-
-    class Meta:
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit log")
-        ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=["organisation", "target_type", "target_id"])]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
 
 
 class RevisionObjective(models.Model):
@@ -514,13 +400,6 @@ class ExtensionAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant}: {self.get_answer_display()}"
-
-
-class OrganisationRole(models.TextChoices):
-    """Roles a person holds in a whole organisation, each one object permission on it."""
-
-    SECRETARIAT = "act_as_secretariat", _("Secretariat")
-    COMMITTEE = "act_as_committee", _("Standards Committee")
 
 
 class GroupRole(models.TextChoices):

@@ -12,7 +12,8 @@ from typing import Any
 from import_export import fields, resources, widgets
 
 from asi_wg.audit import audit_record
-from groups.models import FocusArea, GroupLinkage, Organisation, Phase, Standard, WorkingGroup
+from asi_wg.models import Organisation
+from groups.models import FocusArea, GroupLinkage, Phase, Standard, WorkingGroup
 
 
 class TenantResource(resources.ModelResource):

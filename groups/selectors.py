@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from asi_wg.models import Organisation
 from groups.models import (
     ExtensionAnswer,
     FocusArea,
     GroupLinkage,
     GroupRole,
-    Organisation,
     Phase,
     PhaseExtension,
     RevisionObjective,
@@ -107,39 +107,3 @@ def linked_groups(group: WorkingGroup) -> list[dict[str, Any]]:
         if note and note not in entry["notes"]:
             entry["notes"].append(note)
     return sorted(by_group.values(), key=lambda entry: (entry["group"].number, entry["group"].pk))
-
-
-def participation_summary(group: WorkingGroup) -> dict[str, Any]:
-    """What the public may see of who takes part: organisations and stakeholder categories, and
-    a person's name only where that person consented to its publication. Two queries."""
-    from membership.models import ParticipantProfile, Seat
-
-    seats = list(
-        Seat.objects.filter(group=group, ended_at__isnull=True)
-        .select_related("member", "holder")
-        .order_by("member__name", "id")
-    )
-    profiles = {
-        profile.user_id: profile
-        for profile in ParticipantProfile.objects.filter(
-            organisation_id=group.organisation_id, user_id__in=[seat.holder_id for seat in seats]
-        ).select_related("member")
-    }
-    organisations: list[str] = []
-    named: list[str] = []
-    for seat in seats:
-        profile = profiles.get(seat.holder_id)
-        label = (
-            profile.public_label
-            if profile is not None
-            else (seat.member.name if seat.member else "")
-        )
-        if label and label not in organisations:
-            organisations.append(label)
-        if profile is not None and profile.name_consent and seat.holder.full_name:
-            named.append(f"{seat.holder.full_name} ({label})" if label else seat.holder.full_name)
-    return {
-        "count": len(seats),
-        "organisations": sorted(organisations, key=str.casefold),
-        "named": sorted(named, key=str.casefold),
-    }

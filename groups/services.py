@@ -13,16 +13,8 @@ from guardian.utils import get_user_obj_perms_model
 
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
-from groups.models import (
-    ExtensionAnswer,
-    GroupRole,
-    Organisation,
-    OrganisationRole,
-    Phase,
-    PhaseExtension,
-    WorkingGroup,
-)
-from membership.models import User
+from asi_wg.models import Organisation, OrganisationRole, User
+from groups.models import ExtensionAnswer, GroupRole, Phase, PhaseExtension, WorkingGroup
 
 
 class ExtensionNotOpen(DomainError):
@@ -51,7 +43,7 @@ def organisation_role_grant(
     """Give ``user`` a role in the organisation. Returns False if they already had it."""
     if _has_direct_perm(user, role.value, organisation):
         return False
-    assign_perm(f"groups.{role.value}", user, organisation)
+    assign_perm(f"asi_wg.{role.value}", user, organisation)
     audit_record(
         organisation=organisation,
         actor=acting_user,
@@ -69,7 +61,7 @@ def organisation_role_revoke(
     """Take a role in the organisation away. Returns False if ``user`` did not have it."""
     if not _has_direct_perm(user, role.value, organisation):
         return False
-    remove_perm(f"groups.{role.value}", user, organisation)
+    remove_perm(f"asi_wg.{role.value}", user, organisation)
     audit_record(
         organisation=organisation,
         actor=acting_user,

@@ -7,9 +7,9 @@ import zoneinfo
 from celery import shared_task
 from django.utils import timezone
 
+from asi_wg.models import Organisation
 from asi_wg.tenancy import tenant_task
 from groups import services
-from groups.models import Organisation
 
 
 @shared_task(name="groups.tasks.phase_status_refresh_all", ignore_result=True)

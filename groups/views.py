@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from asi_wg.errors import DomainError
+from asi_wg.models import User
 from groups import selectors, services
 from groups.forms import ExtensionAnswerForm
 from groups.models import ExtensionAnswer, GroupRole, PhaseExtension
-from membership.models import User
+from groups.page import group_page_context
 
 
 def organisation_home(request: HttpRequest) -> HttpResponse:
@@ -42,10 +43,10 @@ def group_detail(request: HttpRequest, group_slug: str) -> HttpResponse:
         {
             "group": group,
             "linked_groups": selectors.linked_groups(group),
-            "participation": selectors.participation_summary(group),
             "open_extensions": selectors.open_extensions_for_participant(
                 group=group, user=request.user
             ),
+            **group_page_context(group=group, request=request),
         },
     )
 

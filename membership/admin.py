@@ -26,6 +26,7 @@ from tablib.exceptions import InvalidDimensions
 
 from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_admin_site
 from asi_wg.errors import DomainError
+from asi_wg.models import User
 from membership import services
 from membership.models import (
     AntitrustPolicy,
@@ -35,7 +36,6 @@ from membership.models import (
     Offer,
     ParticipantProfile,
     Seat,
-    User,
     ValueChainSegment,
 )
 from membership.regions import REGIONS, UNKNOWN

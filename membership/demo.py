@@ -12,8 +12,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_scopes import scope
 
+from asi_wg.demo import DEMO_PASSWORD, Demo
+from asi_wg.models import Organisation, OrganisationRole, User
 from groups import services
-from groups.models import GroupRole, Organisation, OrganisationRole, PhaseExtension, WorkingGroup
+from groups.models import GroupRole, PhaseExtension, WorkingGroup
 from membership import demo_data
 from membership import services as membership_services
 from membership.models import (
@@ -23,11 +25,8 @@ from membership.models import (
     MembershipClass,
     ParticipantProfile,
     Seat,
-    User,
     ValueChainSegment,
 )
-
-DEMO_PASSWORD = "wg-demo-2025"  # noqa: S105 - published demo password, see README
 
 
 def _account(email: str, full_name: str, time_zone: str, *, superuser: bool = False) -> User:
@@ -42,8 +41,8 @@ def _account(email: str, full_name: str, time_zone: str, *, superuser: bool = Fa
 
 
 @transaction.atomic
-def load(organisations: dict[str, Organisation]) -> dict[str, User]:
-    asi, demo = organisations["asi"], organisations["demo"]
+def load(loaded: Demo) -> None:
+    asi, demo = loaded.organisations["asi"], loaded.organisations["demo"]
     users = {
         "platform": _account("admin@platform.example", "Platform Admin", "UTC", superuser=True),
         "asi_secretariat": _account(
@@ -78,7 +77,7 @@ def load(organisations: dict[str, Organisation]) -> dict[str, User]:
         _extension(asi, users)
     with scope(organisation=demo), membership_services.quiet():
         _demo_tenant_members(demo)
-    return users
+    loaded.users.update(users)
 
 
 def _lists(organisation: Organisation, classes: list[str], segments: list[str]) -> None:

@@ -10,9 +10,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from groups.models import FocusArea, Organisation, WorkingGroup
+from asi_wg.models import Organisation, User
+from groups.models import FocusArea, WorkingGroup
 from membership import selectors
-from membership.models import Member, ParticipantProfile, User
+from membership.models import Member, ParticipantProfile
 
 Affiliation = ParticipantProfile.Affiliation
 

@@ -1,12 +1,10 @@
-"""People: the global user account (one login for every tenant)."""
+"""People in a tenant: Members, participant profiles, the antitrust policy, applications, seats and
+offers. The account itself (``asi_wg.models.User``) is global."""
 
 from __future__ import annotations
 
-import zoneinfo
-from typing import Any, ClassVar
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -15,85 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_scopes import ScopedManager
 
+from asi_wg.models import User
 from membership.regions import region_for
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(zone)s is not a known time zone."), params={"zone": value})
-
-
-class UserManager(BaseUserManager["User"]):
-    use_in_migrations = True
-
-    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
-        if not email:
-            raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
-        user.set_password(password)
-        user.save(using=self._db)
-        return user
-
-    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
-        extra.setdefault("is_staff", False)
-        extra.setdefault("is_superuser", False)
-        return self._create_user(email, password, **extra)
-
-    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
-        extra.setdefault("is_staff", True)
-        extra.setdefault("is_superuser", True)
-        return self._create_user(email, password, **extra)
-
-
-class User(AbstractBaseUser, PermissionsMixin):
-    """A person with one login. Roles are per tenant and per group (object permissions).
-
-    ``is_staff`` and ``is_superuser`` are for the platform operators only: the secretariat of a
-    tenant works in that tenant's own admin through an object permission, not through them.
-    """
-
-    # Stored lower-cased (the manager, clean() and allauth all normalise), so unique is enough.
-    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
-    full_name = models.CharField(_("full name"), max_length=200, blank=True)
-    time_zone = models.CharField(
-        _("time zone"),
-        max_length=64,
-        default="UTC",
-        validators=[validate_time_zone],
-        help_text=_("Meeting times are shown to you in this zone."),
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-    is_staff = models.BooleanField(
-        _("platform staff"),
-        default=False,
-        help_text=_("May sign in to the platform admin (tenants and accounts)."),
-    )
-    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
-
-    objects: ClassVar[UserManager] = UserManager()
-
-    EMAIL_FIELD = "email"
-    USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: ClassVar[list[str]] = []
-
-    class Meta:
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
-        ordering = ("email",)
-
-    def __str__(self) -> str:
-        return self.full_name or self.email
-
-    def clean(self) -> None:
-        super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
-
-    def get_full_name(self) -> str:
-        return self.full_name or self.email
-
-    def get_short_name(self) -> str:
-        return self.full_name.split(" ")[0] if self.full_name else self.email
-
 
 # --- Member organisations ---------------------------------------------------------------------
 
@@ -118,7 +39,7 @@ class MembershipClass(TenantList):
     """A class of membership in the tenant's own list (for ASI: Civil Society, ...)."""
 
     organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="membership_classes"
+        "asi_wg.Organisation", on_delete=models.CASCADE, related_name="membership_classes"
     )
 
     class Meta(TenantList.Meta):
@@ -135,7 +56,7 @@ class ValueChainSegment(TenantList):
     """A position in the value chain, in the tenant's own list (bauxite mining, recycling...)."""
 
     organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="value_chain_segments"
+        "asi_wg.Organisation", on_delete=models.CASCADE, related_name="value_chain_segments"
     )
 
     class Meta(TenantList.Meta):
@@ -164,7 +85,7 @@ class Member(models.Model):
         OTHER = "other", _("Other")
 
     organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="members"
+        "asi_wg.Organisation", on_delete=models.CASCADE, related_name="members"
     )
     name = models.CharField(_("name"), max_length=200)
     membership_class = models.ForeignKey(
@@ -221,7 +142,7 @@ class ParticipantProfile(models.Model):
         EXPERT = "expert", _("Technical expert (by invitation)")
 
     organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="profiles"
+        "asi_wg.Organisation", on_delete=models.CASCADE, related_name="profiles"
     )
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="profiles")
     affiliation = models.CharField(_("taking part as"), max_length=10, choices=Affiliation.choices)
@@ -295,7 +216,7 @@ class AntitrustPolicy(models.Model):
     """One published version of the tenant's Antitrust Compliance Policy."""
 
     organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="antitrust_policies"
+        "asi_wg.Organisation", on_delete=models.CASCADE, related_name="antitrust_policies"
     )
     version = models.PositiveSmallIntegerField(_("version"))
     title = models.CharField(_("title"), max_length=200)
@@ -323,7 +244,7 @@ class AntitrustPolicy(models.Model):
 
 class AntitrustAcknowledgement(models.Model):
     organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="+"
+        "asi_wg.Organisation", on_delete=models.CASCADE, related_name="+"
     )
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="acknowledgements")
     policy = models.ForeignKey(
@@ -504,7 +425,7 @@ class SentNotification(models.Model):
     """Proof that one notification went out: its key is unique, so a job run twice sends once."""
 
     organisation = models.ForeignKey(
-        "groups.Organisation", on_delete=models.CASCADE, related_name="+"
+        "asi_wg.Organisation", on_delete=models.CASCADE, related_name="+"
     )
     key = models.CharField(max_length=200, unique=True)
     recipient = models.ForeignKey(

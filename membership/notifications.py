@@ -40,16 +40,10 @@ from django.utils import dateformat
 from django.utils.translation import get_language
 from django_scopes import scope
 
-from groups.models import AuditEntry, Organisation, WorkingGroup
+from asi_wg.models import AuditEntry, Organisation, User
+from groups.models import WorkingGroup
 from membership import services
-from membership.models import (
-    AntitrustPolicy,
-    Application,
-    Offer,
-    Seat,
-    SentNotification,
-    User,
-)
+from membership.models import AntitrustPolicy, Application, Offer, Seat, SentNotification
 
 logger = logging.getLogger(__name__)
 

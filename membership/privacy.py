@@ -18,17 +18,10 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from asi_wg.audit import audit_record
-from groups.models import AuditEntry, ExtensionAnswer, Organisation
+from asi_wg.models import AuditEntry, Organisation, User, validate_time_zone
+from groups.models import ExtensionAnswer
 from membership import services
-from membership.models import (
-    AntitrustAcknowledgement,
-    Application,
-    Offer,
-    ParticipantProfile,
-    Seat,
-    User,
-    validate_time_zone,
-)
+from membership.models import AntitrustAcknowledgement, Application, Offer, ParticipantProfile, Seat
 
 ERASED_LABEL = "Erased person"
 CONSENT_ACTION = "profile.consent"  # written by services.profile_save

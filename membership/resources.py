@@ -42,7 +42,7 @@ from import_export import fields, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 from tablib import Dataset
 
-from groups.models import Organisation
+from asi_wg.models import Organisation
 from groups.resources import TenantResource
 from membership.models import Member, MembershipClass, ValueChainSegment
 from membership.regions import region_for

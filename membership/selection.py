@@ -73,7 +73,8 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language, gettext
 
-from groups.models import FocusArea, Organisation, WorkingGroup
+from asi_wg.models import Organisation
+from groups.models import FocusArea, WorkingGroup
 from membership import regions
 from membership.models import (
     Application,

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone
 
-from groups.models import FocusArea, Organisation, WorkingGroup
+from asi_wg.models import Organisation, User
+from groups.models import FocusArea, WorkingGroup
 from membership import rules
 from membership.models import (
     AntitrustAcknowledgement,
@@ -25,7 +27,6 @@ from membership.models import (
     Offer,
     ParticipantProfile,
     Seat,
-    User,
 )
 
 # Statuses in which the applicant may still withdraw (a seated person steps down the same way).
@@ -316,3 +317,42 @@ def focus_areas_in_order(*, group: WorkingGroup) -> list[FocusArea]:
 
     walk(None, 0)
     return ordered
+
+
+def participation_summary(group: WorkingGroup) -> dict[str, Any]:
+    """What the public may see of who takes part: organisations and stakeholder categories, and
+    a person's name only where that person consented to its publication. Two queries."""
+    seats = list(
+        Seat.objects.filter(group=group, ended_at__isnull=True)
+        .select_related("member", "holder")
+        .order_by("member__name", "id")
+    )
+    profiles = {
+        profile.user_id: profile
+        for profile in ParticipantProfile.objects.filter(
+            organisation_id=group.organisation_id, user_id__in=[seat.holder_id for seat in seats]
+        ).select_related("member")
+    }
+    organisations: list[str] = []
+    named: list[str] = []
+    for seat in seats:
+        profile = profiles.get(seat.holder_id)
+        label = (
+            profile.public_label
+            if profile is not None
+            else (seat.member.name if seat.member else "")
+        )
+        if label and label not in organisations:
+            organisations.append(label)
+        if profile is not None and profile.name_consent and seat.holder.full_name:
+            named.append(f"{seat.holder.full_name} ({label})" if label else seat.holder.full_name)
+    return {
+        "count": len(seats),
+        "organisations": sorted(organisations, key=str.casefold),
+        "named": sorted(named, key=str.casefold),
+    }
+
+
+def group_page_participation(group: WorkingGroup, request: HttpRequest) -> dict[str, Any]:
+    """The group page's "who takes part" section (registered with ``groups.page``)."""
+    return {"participation": participation_summary(group)}

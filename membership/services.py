@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
+from asi_wg.models import AuditEntry, Organisation, User
 from groups import services as group_services
-from groups.models import AuditEntry, FocusArea, GroupRole, Organisation, WorkingGroup
+from groups.models import FocusArea, GroupRole, WorkingGroup
 from membership import rules
 from membership.models import (
     AntitrustAcknowledgement,
@@ -33,7 +34,6 @@ from membership.models import (
     Offer,
     ParticipantProfile,
     Seat,
-    User,
 )
 
 # --- Errors -----------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from asi_wg.models import User
 from membership import selection, services
-from membership.models import Application, Seat, User
+from membership.models import Application, Seat
 
 SEAT = services.BULK_SEAT
 WAITLIST = services.BULK_WAITLIST

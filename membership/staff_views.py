@@ -21,9 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from asi_wg.admin_sites import is_secretariat
 from asi_wg.errors import DomainError
+from asi_wg.models import User
 from groups.models import WorkingGroup
 from membership import selection, services
-from membership.models import Application, Seat, User
+from membership.models import Application, Seat
 from membership.staff_forms import (
     BulkActionForm,
     ReorderForm,

@@ -8,8 +8,9 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from asi_wg.models import Organisation
 from asi_wg.tenancy import tenant_task
-from groups.models import Organisation, WorkingGroup
+from groups.models import WorkingGroup
 from membership import notifications, services
 
 logger = logging.getLogger(__name__)

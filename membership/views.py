@@ -24,11 +24,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asi_wg.errors import DomainError
+from asi_wg.models import Organisation, User
 from asi_wg.urls_helpers import root_reverse
-from groups.models import Organisation
 from membership import privacy, rules, selectors, services
 from membership.forms import AntitrustAcknowledgeForm, ApplicationForm, EraseForm, ProfileForm
-from membership.models import Application, User
+from membership.models import Application
 
 
 def _organisation(request: HttpRequest) -> Organisation:

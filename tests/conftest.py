@@ -7,9 +7,8 @@ from django.core.cache import cache
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
+from asi_wg.models import Organisation, OrganisationRole, User
 from groups import services
-from groups.models import Organisation, OrganisationRole
-from membership.models import User
 from tests.factories import OrganisationFactory, UserFactory
 
 

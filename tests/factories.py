@@ -8,22 +8,14 @@ from typing import TypeVar
 import factory
 from allauth.account.models import EmailAddress
 
-from groups.models import (
-    FocusArea,
-    GroupLinkage,
-    Organisation,
-    Phase,
-    RevisionObjective,
-    Standard,
-    WorkingGroup,
-)
+from asi_wg.models import Organisation, User
+from groups.models import FocusArea, GroupLinkage, Phase, RevisionObjective, Standard, WorkingGroup
 from membership.models import (
     AntitrustPolicy,
     Application,
     Member,
     MembershipClass,
     ParticipantProfile,
-    User,
     ValueChainSegment,
 )
 

@@ -8,8 +8,9 @@ from django.test import Client
 from django_scopes import scope
 from django_scopes.exceptions import ScopeError
 
+from asi_wg.models import AuditEntry, Organisation
 from asi_wg.tenancy import tenant_task
-from groups.models import AuditEntry, FocusArea, GroupLinkage, Organisation, Phase, WorkingGroup
+from groups.models import FocusArea, GroupLinkage, Phase, WorkingGroup
 from tests.factories import FocusAreaFactory, GroupLinkageFactory, PhaseFactory, WorkingGroupFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 from django_scopes import scopes_disabled
 
-from groups.models import Organisation, WorkingGroup
-from membership.models import User
+from asi_wg.models import Organisation, User
+from groups.models import WorkingGroup
 
 pytestmark = pytest.mark.django_db
 
@@ -86,11 +86,11 @@ def test_demo_accounts_have_their_roles() -> None:
     asi = Organisation.objects.get(slug="asi")
     demo = Organisation.objects.get(slug="demo")
     accounts = {u.email: u for u in User.objects.all()}
-    assert accounts["secretariat@asi.example"].has_perm("groups.act_as_secretariat", asi)
-    assert not accounts["secretariat@asi.example"].has_perm("groups.act_as_secretariat", demo)
-    assert accounts["committee@asi.example"].has_perm("groups.act_as_committee", asi)
-    assert accounts["secretariat@demo.example"].has_perm("groups.act_as_secretariat", demo)
-    assert not accounts["secretariat@demo.example"].has_perm("groups.act_as_secretariat", asi)
+    assert accounts["secretariat@asi.example"].has_perm("asi_wg.act_as_secretariat", asi)
+    assert not accounts["secretariat@asi.example"].has_perm("asi_wg.act_as_secretariat", demo)
+    assert accounts["committee@asi.example"].has_perm("asi_wg.act_as_committee", asi)
+    assert accounts["secretariat@demo.example"].has_perm("asi_wg.act_as_secretariat", demo)
+    assert not accounts["secretariat@demo.example"].has_perm("asi_wg.act_as_secretariat", asi)
     with scopes_disabled():
         circularity = WorkingGroup.objects.get(organisation=asi, slug="circularity")
     assert accounts["participant@asi.example"].has_perm(

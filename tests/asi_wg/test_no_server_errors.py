@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from groups.models import Organisation
+from asi_wg.models import Organisation
 from tests.factories import PhaseFactory, WorkingGroupFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django_scopes import scopes_disabled
 
-from groups.models import AuditEntry, FocusArea, Organisation, Phase, WorkingGroup
-from membership.models import User
+from asi_wg.models import AuditEntry, Organisation, User
+from groups.models import FocusArea, Phase, WorkingGroup
 from tests.factories import (
     FocusAreaFactory,
     GroupLinkageFactory,
@@ -328,10 +328,10 @@ def test_view_on_site_links_straight_to_the_public_page(
 def test_secretariat_edits_its_own_settings_only(
     secretariat_client: Client, org: Organisation, other_org: Organisation
 ) -> None:
-    listing = secretariat_client.get("/alu/admin/groups/organisationsettings/").content.decode()
+    listing = secretariat_client.get("/alu/admin/asi_wg/organisationsettings/").content.decode()
     assert "Aluminium Body" in listing
     assert "Other Body" not in listing
-    url = f"/alu/admin/groups/organisationsettings/{org.pk}/change/"
+    url = f"/alu/admin/asi_wg/organisationsettings/{org.pk}/change/"
     response = secretariat_client.post(
         url,
         {
@@ -346,9 +346,9 @@ def test_secretariat_edits_its_own_settings_only(
     assert response.status_code == 302
     org.refresh_from_db()
     assert (org.member_group_limit, org.offer_hold_days, org.short_name) == (2, 5, "Alu")
-    other = secretariat_client.get(f"/alu/admin/groups/organisationsettings/{other_org.pk}/change/")
+    other = secretariat_client.get(f"/alu/admin/asi_wg/organisationsettings/{other_org.pk}/change/")
     assert other.status_code == 302  # "does not exist" redirect: never another tenant's settings
-    assert secretariat_client.get("/alu/admin/groups/organisationsettings/add/").status_code == 403
+    assert secretariat_client.get("/alu/admin/asi_wg/organisationsettings/add/").status_code == 403
 
 
 def test_duplicate_within_the_tenant_is_a_form_error_not_a_500(
@@ -390,8 +390,9 @@ def _changelist_queries(client: Client, model: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    app = "asi_wg" if model == "auditentry" else "groups"
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(f"/alu/admin/groups/{model}/")
+        response = client.get(f"/alu/admin/{app}/{model}/")
     assert response.status_code == 200, model
     return len(queries)
 
@@ -438,7 +439,7 @@ def test_platform_admins_change_to_a_tenant_is_in_its_audit_trail(
     admin = UserFactory.create(is_superuser=True, is_staff=True)
     client.force_login(admin)
     response = client.post(
-        f"/admin/groups/organisation/{org.pk}/change/",
+        f"/admin/asi_wg/organisation/{org.pk}/change/",
         {
             "name": org.name,
             "short_name": "ALU",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from django_scopes import scopes_disabled
 
-from groups.models import Organisation
+from asi_wg.models import Organisation
 from membership.models import Application
 from tests.e2e.conftest import PHONE
 from tests.e2e.test_public_pages import ACCESSIBILITY_FACTS, HAS_HORIZONTAL_SCROLL, header

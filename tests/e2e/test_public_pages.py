@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from membership.demo import DEMO_PASSWORD
+from asi_wg.demo import DEMO_PASSWORD
 from tests.e2e.conftest import DESKTOP, PHONE
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django_scopes import scopes_disabled
 
+from asi_wg.models import Organisation, User
 from groups import services
-from groups.models import ExtensionAnswer, GroupRole, Organisation, Phase, PhaseExtension
-from membership.models import User
+from groups.models import ExtensionAnswer, GroupRole, Phase, PhaseExtension
 from tests.factories import PhaseFactory, UserFactory, WorkingGroupFactory
 
 pytestmark = pytest.mark.django_db

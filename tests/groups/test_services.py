@@ -8,16 +8,9 @@ import pytest
 from django_scopes import scope, scopes_disabled
 
 from asi_wg.errors import DomainError
+from asi_wg.models import AuditEntry, Organisation, OrganisationRole
 from groups import services
-from groups.models import (
-    AuditEntry,
-    ExtensionAnswer,
-    GroupRole,
-    Organisation,
-    OrganisationRole,
-    Phase,
-    PhaseExtension,
-)
+from groups.models import ExtensionAnswer, GroupRole, Phase, PhaseExtension
 from tests.factories import PhaseFactory, UserFactory, WorkingGroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +23,7 @@ def audit_actions(organisation: Organisation) -> list[str]:
 
 def test_organisation_role_grant_gives_the_permission_once_and_audits_it(org: Organisation) -> None:
     user, staff = UserFactory.create(), UserFactory.create()
-    assert not user.has_perm("groups.act_as_secretariat", org)
+    assert not user.has_perm("asi_wg.act_as_secretariat", org)
 
     granted = services.organisation_role_grant(
         organisation=org, user=user, role=OrganisationRole.SECRETARIAT, acting_user=staff
@@ -41,8 +34,8 @@ def test_organisation_role_grant_gives_the_permission_once_and_audits_it(org: Or
 
     assert (granted, again) == (True, False)
     user = type(user).objects.get(pk=user.pk)  # a fresh object: guardian caches per instance
-    assert user.has_perm("groups.act_as_secretariat", org)
-    assert not user.has_perm("groups.act_as_committee", org)
+    assert user.has_perm("asi_wg.act_as_secretariat", org)
+    assert not user.has_perm("asi_wg.act_as_committee", org)
     assert audit_actions(org) == ["role.grant"]
 
 
@@ -53,7 +46,7 @@ def test_role_in_one_organisation_gives_nothing_in_another(
     services.organisation_role_grant(
         organisation=org, user=user, role=OrganisationRole.SECRETARIAT, acting_user=None
     )
-    assert not user.has_perm("groups.act_as_secretariat", other_org)
+    assert not user.has_perm("asi_wg.act_as_secretariat", other_org)
     assert audit_actions(other_org) == []
 
 
@@ -69,7 +62,7 @@ def test_organisation_role_revoke_takes_it_away_and_audits(org: Organisation) ->
         organisation=org, user=user, role=OrganisationRole.COMMITTEE, acting_user=None
     )
     user = type(user).objects.get(pk=user.pk)
-    assert not user.has_perm("groups.act_as_committee", org)
+    assert not user.has_perm("asi_wg.act_as_committee", org)
     assert audit_actions(org) == ["role.grant", "role.revoke"]
 
 

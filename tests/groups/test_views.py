@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
-from groups.models import Organisation
+from asi_wg.models import Organisation
 from membership.models import Seat
 from tests.factories import (
     FocusAreaFactory,

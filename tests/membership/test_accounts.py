@@ -19,8 +19,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 
-from membership.demo import DEMO_PASSWORD
-from membership.models import User
+from asi_wg.demo import DEMO_PASSWORD
+from asi_wg.models import User
 from tests.factories import PASSWORD, UserFactory
 
 if TYPE_CHECKING:

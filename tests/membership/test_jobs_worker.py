@@ -24,7 +24,7 @@ from celery import Celery
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from groups.models import Organisation
+from asi_wg.models import Organisation
 from membership.models import Application, Offer, SentNotification
 from tests.factories import ApplicationFactory, UserFactory, WorkingGroupFactory
 from tests.helpers.processes import (

@@ -17,8 +17,8 @@ from django.test import Client
 from django_scopes import scope, scopes_disabled
 from tablib import Dataset
 
-from groups.models import AuditEntry, Organisation
-from membership.models import Member, MembershipClass, User, ValueChainSegment
+from asi_wg.models import AuditEntry, Organisation, User
+from membership.models import Member, MembershipClass, ValueChainSegment
 from membership.resources import MemberResource, formula_problem
 from tests.factories import MemberFactory, MembershipClassFactory, ValueChainSegmentFactory
 

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from groups.models import AuditEntry, Organisation, WorkingGroup
+from asi_wg.models import AuditEntry, Organisation, User
+from groups.models import WorkingGroup
 from membership.models import (
     AntitrustPolicy,
     Application,
@@ -23,7 +24,6 @@ from membership.models import (
     Offer,
     ParticipantProfile,
     Seat,
-    User,
     ValueChainSegment,
 )
 from tests.factories import (

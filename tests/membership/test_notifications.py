@@ -23,16 +23,10 @@ from django.db import connection
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from groups.models import Organisation, WorkingGroup
+from asi_wg.models import Organisation, User
+from groups.models import WorkingGroup
 from membership import notifications, services, tasks
-from membership.models import (
-    Application,
-    Offer,
-    ParticipantProfile,
-    Seat,
-    SentNotification,
-    User,
-)
+from membership.models import Application, Offer, ParticipantProfile, Seat, SentNotification
 from tests.factories import (
     ApplicationFactory,
     ParticipantProfileFactory,

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from groups.models import AuditEntry, Organisation, WorkingGroup
+from asi_wg.models import AuditEntry, Organisation, User
+from groups.models import WorkingGroup
 from membership import selectors, services
 from membership.models import (
     AntitrustAcknowledgement,
@@ -22,7 +23,6 @@ from membership.models import (
     Offer,
     ParticipantProfile,
     Seat,
-    User,
 )
 from tests.factories import (
     AntitrustPolicyFactory,

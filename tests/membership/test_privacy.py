@@ -11,16 +11,10 @@ from django.core import mail
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
-from groups.models import AuditEntry, Organisation, WorkingGroup
+from asi_wg.models import AuditEntry, Organisation, User
+from groups.models import WorkingGroup
 from membership import privacy, services
-from membership.models import (
-    AntitrustAcknowledgement,
-    Application,
-    Offer,
-    ParticipantProfile,
-    Seat,
-    User,
-)
+from membership.models import AntitrustAcknowledgement, Application, Offer, ParticipantProfile, Seat
 from tests.factories import (
     PASSWORD,
     AntitrustPolicyFactory,

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asi_wg.errors import DomainError
-from groups.models import Organisation
+from asi_wg.models import Organisation, User
 from membership import services
-from membership.models import Application, Member, Offer, ParticipantProfile, Seat, User
+from membership.models import Application, Member, Offer, ParticipantProfile, Seat
 from tests.factories import MemberFactory, ParticipantProfileFactory, WorkingGroupFactory
 
 pytestmark = pytest.mark.django_db

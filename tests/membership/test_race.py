@@ -16,9 +16,10 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from asi_wg.errors import DomainError
-from groups.models import Organisation, WorkingGroup
+from asi_wg.models import Organisation, User
+from groups.models import WorkingGroup
 from membership import rules, services
-from membership.models import Application, Offer, Seat, User
+from membership.models import Application, Offer, Seat
 from tests.factories import ApplicationFactory, WorkingGroupFactory
 
 pytestmark = [

@@ -9,7 +9,8 @@ from django.core import mail
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from groups.models import AuditEntry, Organisation, WorkingGroup
+from asi_wg.models import AuditEntry, Organisation
+from groups.models import WorkingGroup
 from membership import rules, services
 from membership.models import Application, Offer, ParticipantProfile, Seat, SentNotification
 from tests.factories import (

@@ -12,7 +12,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from groups.models import Organisation, WorkingGroup
+from asi_wg.models import Organisation
+from groups.models import WorkingGroup
 from membership import rules, selection, services
 from membership.models import Application, Member, Offer, ParticipantProfile, Seat
 from membership.regions import REGIONS

@@ -11,9 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
-from groups.models import AuditEntry, Organisation, WorkingGroup
+from asi_wg.models import AuditEntry, Organisation, User
+from groups.models import WorkingGroup
 from membership import services
-from membership.models import Application, Member, Offer, Seat, User
+from membership.models import Application, Member, Offer, Seat
 from tests.conftest import make_secretariat
 from tests.factories import (
     ApplicationFactory,

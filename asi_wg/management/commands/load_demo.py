@@ -6,8 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from groups import demo as groups_demo
-from membership import demo as membership_demo
+from asi_wg.demo import DEMO_PASSWORD, load_all
 
 
 class Command(BaseCommand):
@@ -16,11 +15,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organisations = groups_demo.load()
-        users = membership_demo.load(organisations)
+        demo = load_all()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {', '.join(sorted(organisations))}; "
-                f"{len(users)} accounts with password {membership_demo.DEMO_PASSWORD}."
+                f"Demo data ready: {', '.join(sorted(demo.organisations))}; "
+                f"{len(demo.users)} accounts with password {DEMO_PASSWORD}."
             )
         )

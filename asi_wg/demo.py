@@ -1,0 +1,34 @@
+"""The demo, loaded app by app without the platform importing the apps above it.
+
+Each app that has demo data names its loader in its ``AppConfig`` (``demo_loader``, a dotted
+path to ``load(demo: Demo) -> None``); ``load_all`` calls them in ``INSTALLED_APPS`` order, which
+is the order of the layers, so each loader finds what the ones below it made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.utils.module_loading import import_string
+
+from asi_wg.models import Organisation, User
+
+DEMO_PASSWORD = "wg-demo-2025"  # noqa: S105 - published demo password, see README
+
+
+@dataclass
+class Demo:
+    """What the loaders made so far: tenants by slug, accounts by a short role name."""
+
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+
+def load_all() -> Demo:
+    demo = Demo()
+    for config in apps.get_app_configs():
+        loader = getattr(config, "demo_loader", None)
+        if loader:
+            import_string(loader)(demo)
+    return demo
