@@ -20,6 +20,7 @@ from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_adm
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import AuditEntry, Organisation, OrganisationRole, OrganisationSettings, User
+from asi_wg.urls_helpers import root_reverse
 from groups import services
 from groups.forms import ExtensionDecideForm, ExtensionProposeForm
 from groups.models import (
@@ -84,6 +85,56 @@ class WorkingGroupAdmin(TenantModelAdmin):
         (None, {"fields": ("number", "name", "slug", "theme", "parent", "seat_cap")}),
         (_("Scope"), {"fields": ("summary", "scope", "standards")}),
     )
+    actions = ["archive_groups", "restore_groups"]
+
+    # The seat cap of an existing group changes only through the workbench's service, which
+    # locks the group, refuses a cap below the seats held and offers the seats a rise frees.
+    # A new group has no seats yet, so the add form sets it.
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return self.fieldsets
+        (name, options), *rest = self.fieldsets
+        fields = tuple("seat_cap_on_workbench" if f == "seat_cap" else f for f in options["fields"])
+        return ((name, {**options, "fields": fields}), *rest)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("seat_cap_on_workbench",) if obj is not None else ()
+
+    @admin.display(description=_("seat cap"))
+    def seat_cap_on_workbench(self, group: WorkingGroup) -> str:
+        url = root_reverse(
+            "staff:selection",
+            kwargs={"organisation_slug": group.organisation.slug, "group_slug": group.slug},
+        )
+        return format_html(
+            '{} <a href="{}#seat-cap">{}</a>',
+            group.seat_cap,
+            url,
+            _("Change it on the selection workbench"),
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a group keeps its history: archive it instead
+
+    @admin.action(description=_("Archive the selected groups"))
+    def archive_groups(self, request: HttpRequest, queryset: Any) -> None:
+        self._each(request, queryset, services.group_archive, _("%(count)d groups archived."))
+
+    @admin.action(description=_("Restore the selected archived groups"))
+    def restore_groups(self, request: HttpRequest, queryset: Any) -> None:
+        self._each(request, queryset, services.group_restore, _("%(count)d groups restored."))
+
+    def _each(self, request: HttpRequest, queryset: Any, service: Any, done: Any) -> None:
+        count = 0
+        for group in queryset:
+            try:
+                service(group=group, acting_user=cast(User, request.user))
+            except DomainError as error:
+                messages.error(request, str(error))
+            else:
+                count += 1
+        if count:
+            messages.success(request, done % {"count": count})
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)
@@ -358,6 +409,11 @@ class OrganisationAdmin(admin.ModelAdmin):
     form = OrganisationForm
     list_display = ("name", "slug", "time_zone", "created_at")
     search_fields = ("name", "slug")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting a tenant would take every group, seat and decision with it: that is an
+        # operator's deliberate job in the database, not a button.
+        return False
 
     # The platform's changes to a tenant go into that tenant's audit trail too (the role
     # changes are audited by their services).

@@ -107,13 +107,16 @@ class WorkingGroup(models.Model):
         "self",
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="subgroups",
         verbose_name=_("subgroup of"),
     )
     standards = models.ManyToManyField(
         Standard, blank=True, related_name="working_groups", verbose_name=_("standards in scope")
     )
+    # A group with a history is never deleted: it is archived (``services.group_archive``),
+    # which takes it off the public list and closes it to applications.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -182,7 +185,7 @@ class WorkingGroupGroupObjectPermission(GroupObjectPermissionBase):
 class FocusArea(models.Model):
     """An item of a group's ordered list of focus areas; ``parent`` nests a sub-item."""
 
-    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="focus_areas")
+    group = models.ForeignKey(WorkingGroup, on_delete=models.PROTECT, related_name="focus_areas")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
@@ -253,7 +256,7 @@ class Phase(models.Model):
         ACTIVE = "active", _("Active")
         COMPLETED = "completed", _("Completed")
 
-    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="phases")
+    group = models.ForeignKey(WorkingGroup, on_delete=models.PROTECT, related_name="phases")
     number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=120)
     starts_on = models.DateField(_("starts on"))
@@ -321,7 +324,7 @@ class PhaseExtension(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Not extended")
 
-    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="extensions")
+    group = models.ForeignKey(WorkingGroup, on_delete=models.PROTECT, related_name="extensions")
     from_phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="extensions")
     need = models.TextField(_("why a further phase is needed"))
     proposed_name = models.CharField(_("proposed phase name"), max_length=120)
@@ -378,9 +381,9 @@ class ExtensionAnswer(models.Model):
         DISAGREE = "disagree", _("I do not agree")
         ABSTAIN = "abstain", _("No view")
 
-    extension = models.ForeignKey(PhaseExtension, on_delete=models.CASCADE, related_name="answers")
+    extension = models.ForeignKey(PhaseExtension, on_delete=models.PROTECT, related_name="answers")
     participant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extension_answers"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="extension_answers"
     )
     answer = models.CharField(max_length=10, choices=Answer.choices)
     comment = models.TextField(blank=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from asi_wg.audit import audit_record
@@ -59,6 +61,36 @@ class StandardResource(TenantResource):
 
 class WorkingGroupResource(TenantResource):
     parent = fields.Field(attribute="parent", column_name="parent", widget=GroupSlugWidget())
+    # An import sets the cap of a new group (it has no seats yet), like the admin's add form,
+    # but never changes an existing group's: that is the selection workbench's service, which
+    # refuses a cap below the seats held and offers the seats a rise frees. A file that asks for
+    # another cap is refused row by row rather than half-applied.
+    seat_cap = fields.Field(
+        attribute="seat_cap", column_name="seat_cap", widget=widgets.IntegerWidget(), readonly=True
+    )
+
+    def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+        super().import_instance(instance, row, **kwargs)
+        wanted = row.get("seat_cap")
+        if wanted in (None, ""):
+            return
+        try:
+            cap = int(float(str(wanted).strip()))
+        except ValueError as error:
+            raise ValidationError({"seat_cap": _("Enter a whole number of seats.")}) from error
+        if instance.pk is None:
+            instance.seat_cap = cap  # checked against its bounds by full_clean
+        elif cap != instance.seat_cap:
+            raise ValidationError(
+                {
+                    "seat_cap": _(
+                        "An import does not change the seat cap of a group (%(wanted)d asked, "
+                        "%(cap)d now): change it on the selection workbench, which checks it "
+                        "against the seats held and offers any new seats to the waiting list."
+                    )
+                    % {"wanted": cap, "cap": instance.seat_cap}
+                }
+            )
 
     class Meta:
         model = WorkingGroup

@@ -32,12 +32,18 @@ def _top_level_focus_areas() -> Prefetch:
 
 
 def groups_for_organisation(*, organisation: Organisation) -> QuerySet[WorkingGroup]:
-    """Top-level groups in order, with focus areas, subgroups and the current phase prefetched."""
+    """Top-level groups in order, with focus areas, subgroups and the current phase prefetched.
+    Archived groups are left out."""
     return (
-        WorkingGroup.objects.filter(organisation=organisation, parent__isnull=True)
+        WorkingGroup.objects.filter(
+            organisation=organisation, parent__isnull=True, archived_at__isnull=True
+        )
         .prefetch_related(
             _top_level_focus_areas(),
-            Prefetch("subgroups", queryset=WorkingGroup.objects.order_by("number")),
+            Prefetch(
+                "subgroups",
+                queryset=WorkingGroup.objects.filter(archived_at__isnull=True).order_by("number"),
+            ),
             Prefetch("phases", queryset=Phase.objects.order_by("number")),
         )
         .order_by("number")
@@ -51,7 +57,10 @@ def group_detail(*, organisation: Organisation, slug: str) -> WorkingGroup | Non
         .select_related("parent")
         .prefetch_related(
             _top_level_focus_areas(),
-            Prefetch("subgroups", queryset=WorkingGroup.objects.order_by("number")),
+            Prefetch(
+                "subgroups",
+                queryset=WorkingGroup.objects.filter(archived_at__isnull=True).order_by("number"),
+            ),
             Prefetch("phases", queryset=Phase.objects.order_by("number")),
             Prefetch(
                 "linkages_out",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -282,3 +283,59 @@ def phase_extension_decide(
         data={"status": extension.status, "tally": tally, "note": note},
     )
     return extension
+
+
+# --- Archiving --------------------------------------------------------------------------------
+
+# What must be settled before a group is archived, asked of the apps above this one (which this
+# module may not import): each check returns a refusal to show, or None. ``membership`` refuses
+# while seats are held, offers are open or applications wait.
+GroupArchiveCheck = Callable[[WorkingGroup], str | None]
+_archive_checks: list[GroupArchiveCheck] = []
+
+
+def group_archive_check_register(check: GroupArchiveCheck) -> GroupArchiveCheck:
+    if check not in _archive_checks:
+        _archive_checks.append(check)
+    return check
+
+
+class GroupArchived(DomainError):
+    default_message = _("This group is archived.")
+
+
+def _lock_group(group: WorkingGroup) -> WorkingGroup:
+    return WorkingGroup.objects.select_for_update().get(pk=group.pk)
+
+
+@transaction.atomic
+def group_archive(*, group: WorkingGroup, acting_user: User) -> WorkingGroup:
+    """Archive a group instead of deleting it: its history stays, it leaves the public list and
+    takes no applications. Refused while anything is open in it (see the registered checks),
+    under the group's lock, which every seat, offer and application decision takes too."""
+    group = _lock_group(group)
+    if group.archived_at is not None:
+        raise GroupArchived(_("%(group)s is already archived.") % {"group": group.name})
+    refusals = [refusal for check in _archive_checks if (refusal := check(group))]
+    if refusals:
+        raise DomainError(" ".join(refusals))
+    group.archived_at = timezone.now()
+    group.save(update_fields=["archived_at", "updated_at"])
+    audit_record(
+        organisation=group.organisation, actor=acting_user, action="group.archive", target=group
+    )
+    return group
+
+
+@transaction.atomic
+def group_restore(*, group: WorkingGroup, acting_user: User) -> WorkingGroup:
+    """Bring an archived group back to the public list, open to applications again."""
+    group = _lock_group(group)
+    if group.archived_at is None:
+        raise DomainError(_("%(group)s is not archived.") % {"group": group.name})
+    group.archived_at = None
+    group.save(update_fields=["archived_at", "updated_at"])
+    audit_record(
+        organisation=group.organisation, actor=acting_user, action="group.restore", target=group
+    )
+    return group

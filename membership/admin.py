@@ -200,6 +200,11 @@ class MemberAdmin(TenantModelAdmin):
         "joined_on",
     )
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A Member's seats and representatives are history: a Member who leaves is marked as no
+        # longer current (which ends their eligibility), never deleted.
+        return False
+
     def get_import_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_import_context_data(**kwargs)
         # Lazy: evaluated while the page renders, inside the tenant's scope.

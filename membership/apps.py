@@ -9,6 +9,9 @@ class MembershipConfig(AppConfig):
 
     def ready(self) -> None:
         from groups.page import group_page_contribute
+        from groups.services import group_archive_check_register
         from membership.selectors import group_page_participation
+        from membership.services import group_archive_refusal
 
         group_page_contribute(group_page_participation)
+        group_archive_check_register(group_archive_refusal)

@@ -144,7 +144,7 @@ class ParticipantProfile(models.Model):
     organisation = models.ForeignKey(
         "asi_wg.Organisation", on_delete=models.CASCADE, related_name="profiles"
     )
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="profiles")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="profiles")
     affiliation = models.CharField(_("taking part as"), max_length=10, choices=Affiliation.choices)
     member = models.ForeignKey(
         Member,
@@ -246,7 +246,7 @@ class AntitrustAcknowledgement(models.Model):
     organisation = models.ForeignKey(
         "asi_wg.Organisation", on_delete=models.CASCADE, related_name="+"
     )
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="acknowledgements")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="acknowledgements")
     policy = models.ForeignKey(
         AntitrustPolicy, on_delete=models.PROTECT, related_name="acknowledgements"
     )
@@ -284,14 +284,14 @@ class Application(models.Model):
         ENDED = "ended", _("Seat ended")
 
     group = models.ForeignKey(
-        "groups.WorkingGroup", on_delete=models.CASCADE, related_name="applications"
+        "groups.WorkingGroup", on_delete=models.PROTECT, related_name="applications"
     )
-    applicant = models.ForeignKey(User, on_delete=models.CASCADE, related_name="applications")
+    applicant = models.ForeignKey(User, on_delete=models.PROTECT, related_name="applications")
     profile = models.ForeignKey(
         ParticipantProfile, on_delete=models.PROTECT, related_name="applications"
     )
-    focus_areas = models.ManyToManyField(
-        "groups.FocusArea", blank=True, related_name="applications"
+    focus_areas: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        "groups.FocusArea", blank=True, related_name="applications", through="ApplicationFocusArea"
     )
     statement = models.TextField(_("statement"), max_length=4000)
     status = models.CharField(
@@ -319,6 +319,24 @@ class Application(models.Model):
         return f"{self.applicant} → {self.group}"
 
 
+class ApplicationFocusArea(models.Model):
+    """A focus area an application chose. Protects the area: it cannot be deleted while an
+    application names it, so the history of who applied for what stays whole."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE)
+    focus_area = models.ForeignKey("groups.FocusArea", on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "focus_area"], name="membership_application_area_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} → {self.focus_area_id}"
+
+
 class Seat(models.Model):
     """A seat in a group. It holds capacity from seating until it ends."""
 
@@ -329,7 +347,7 @@ class Seat(models.Model):
         ERASED = "erased", _("Personal data erased at the person's request")
         OTHER = "other", _("Other")
 
-    group = models.ForeignKey("groups.WorkingGroup", on_delete=models.CASCADE, related_name="seats")
+    group = models.ForeignKey("groups.WorkingGroup", on_delete=models.PROTECT, related_name="seats")
     holder = models.ForeignKey(User, on_delete=models.PROTECT, related_name="seats")
     application = models.OneToOneField(
         Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="seat"
@@ -391,9 +409,9 @@ class Offer(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     group = models.ForeignKey(
-        "groups.WorkingGroup", on_delete=models.CASCADE, related_name="offers"
+        "groups.WorkingGroup", on_delete=models.PROTECT, related_name="offers"
     )
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="offers")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="offers")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     offered_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

@@ -78,6 +78,11 @@ class InvalidState(DomainError):
 # --- Locking ----------------------------------------------------------------------------------
 
 
+def lock_group_row(group_id: int) -> WorkingGroup:
+    """Lock only the group row (not the tenant): enough for a decision that uses no seat."""
+    return WorkingGroup.objects.select_for_update().get(pk=group_id)
+
+
 def lock_group(group_id: int) -> WorkingGroup:
     """Lock the group row for the rest of the transaction: the capacity every seat uses up.
 
@@ -287,7 +292,12 @@ def application_submit(
     focus_areas: list[FocusArea],
     statement: str,
 ) -> Application:
-    """Apply to a group. Checks eligibility and that the person has not applied already."""
+    """Apply to a group. Checks eligibility and that the person has not applied already.
+    Refused for an archived group (read under the group's lock, which archiving takes)."""
+    if lock_group_row(group.pk).archived_at is not None:
+        raise group_services.GroupArchived(
+            _("%(group)s is archived and takes no applications.") % {"group": group.name}
+        )
     profile = ParticipantProfile.objects.filter(organisation=group.organisation, user=user).first()
     check = rules.eligibility(profile)
     if check.blocks:
@@ -899,3 +909,22 @@ def offers_expire(*, organisation: Organisation, now: datetime.datetime | None =
                 expired += 1
             _queue_promotion(group)
     return expired
+
+
+# --- Archiving a group (asked by groups.services.group_archive) -------------------------------
+
+
+def group_archive_refusal(group: WorkingGroup) -> str | None:
+    """Why ``group`` cannot be archived yet: seats held, offers open or applications waiting.
+    Called under the group's lock by ``groups.services.group_archive``."""
+    seats = Seat.objects.filter(group=group, ended_at__isnull=True).count()
+    offers = Offer.objects.filter(group=group, status=Offer.Status.OPEN).count()
+    waiting = Application.objects.filter(
+        group=group, status__in=[Application.Status.SUBMITTED, Application.Status.WAITING]
+    ).count()
+    if not (seats or offers or waiting):
+        return None
+    return _(
+        "%(group)s still has %(seats)d seats held, %(offers)d offers open and %(waiting)d "
+        "applications waiting: end, withdraw or decide them on the selection workbench first."
+    ) % {"group": group.name, "seats": seats, "offers": offers, "waiting": waiting}
