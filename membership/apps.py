@@ -9,6 +9,7 @@ class MembershipConfig(AppConfig):
 
     def ready(self) -> None:
         from groups.page import group_page_contribute
+        from membership import personal_data  # noqa: F401  (the platform's declarations)
         from membership.selectors import group_page_participation
 
         group_page_contribute(group_page_participation)
