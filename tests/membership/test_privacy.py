@@ -477,3 +477,39 @@ def test_export_and_erasure_cover_the_same_declared_fields(
     erased = {key for key, marker in markers.items() if marker not in left}
 
     assert exported == erased == personal_data.personal_fields()
+
+
+# --- The erase form's password is rate-limited like sign-in -----------------------------------
+
+
+def test_erase_refuses_the_sixth_guess_even_when_it_is_right(
+    person_client: Client, person: User, history: dict[str, Application]
+) -> None:
+    for _ in range(5):
+        response = person_client.post(ERASE, {"password": "guess", "understood": "on"})
+        assert "That is not your password." in response.content.decode()
+
+    response = person_client.post(ERASE, {"password": PASSWORD, "understood": "on"})
+
+    assert response.status_code == 200
+    assert "Too many wrong passwords. Wait a few minutes" in response.content.decode()
+    person.refresh_from_db()
+    assert person.is_active
+    assert person.email == EMAIL
+    assert held(history["seated"].group) == 1
+
+
+def test_one_persons_wrong_guesses_leave_another_person_alone(
+    person_client: Client, person: User, org: Organisation
+) -> None:
+    for _ in range(6):
+        person_client.post(ERASE, {"password": "guess", "understood": "on"})
+    other = UserFactory.create()
+    other_client = Client()  # the same address as the first: per-address limit is wider
+    other_client.force_login(other)
+
+    response = other_client.post(ERASE, {"password": PASSWORD, "understood": "on"})
+
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert not other.is_active
