@@ -10,6 +10,7 @@ class MembershipConfig(AppConfig):
     def ready(self) -> None:
         from groups.page import group_page_contribute
         from groups.services import group_archive_check_register
+        from membership import personal_data  # noqa: F401  (the platform's declarations)
         from membership.selectors import group_page_participation
         from membership.services import group_archive_refusal
 

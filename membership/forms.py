@@ -6,7 +6,9 @@ import functools
 import zoneinfo
 from typing import Any
 
+from allauth.core import ratelimit
 from django import forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -193,6 +195,12 @@ class AntitrustAcknowledgeForm(forms.Form):
 
 
 class EraseForm(forms.Form):
+    """Erasure needs the person's password, and guessing it is limited like signing in:
+    allauth's ``login_failed`` rate (``ACCOUNT_RATE_LIMITS``: 5 per 5 minutes for this account,
+    20 per 5 minutes from one address, the address's count shared with sign-in). Past the
+    limit the password is not checked at all, so a right guess cannot be told from a wrong one.
+    """
+
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
@@ -203,12 +211,24 @@ class EraseForm(forms.Form):
         error_messages={"required": _("Tick the box to confirm that you understand.")},
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(_("That is not your password."))
-        return str(password)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password is None or not cleaned.get("understood"):
+            return cleaned  # nothing to check yet: no attempt is counted
+        # Counted before the check, as allauth counts sign-ins, so that parallel guesses cannot
+        # all pass; a right password erases the account, so it need not be given back.
+        key = f"person-erase:{self.user.pk}"
+        if not ratelimit.consume(self.request, action="login_failed", key=key):
+            self.add_error(
+                "password",
+                _("Too many wrong passwords. Wait a few minutes, then try again."),
+            )
+        elif not self.user.check_password(password):
+            self.add_error("password", _("That is not your password."))
+        return cleaned

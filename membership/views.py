@@ -324,7 +324,7 @@ def data_export(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def erase(request: HttpRequest) -> HttpResponse:
     organisation, user = _organisation(request), _user(request)
-    form = EraseForm(request.POST if request.method == "POST" else None, user=user)
+    form = EraseForm(request.POST if request.method == "POST" else None, user=user, request=request)
     if request.method == "POST" and form.is_valid():
         privacy.person_erase(organisation=organisation, user=user, acting_user=user)
         logout(request)

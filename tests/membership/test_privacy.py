@@ -3,17 +3,22 @@ erasure, which anonymises the global account while every group keeps consistent 
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.core import mail
+from django.db import models
+from django.db.models.functions import Cast
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
 from asi_wg.models import AuditEntry, Organisation, User
-from groups.models import WorkingGroup
-from membership import privacy, services
+from groups import services as group_services
+from groups.models import ExtensionAnswer, WorkingGroup
+from membership import personal_data, privacy, services
 from membership.models import AntitrustAcknowledgement, Application, Offer, ParticipantProfile, Seat
 from tests.factories import (
     PASSWORD,
@@ -21,6 +26,7 @@ from tests.factories import (
     ApplicationFactory,
     FocusAreaFactory,
     ParticipantProfileFactory,
+    PhaseFactory,
     UserFactory,
     WorkingGroupFactory,
 )
@@ -310,3 +316,200 @@ def test_erasure_needs_a_post_with_a_csrf_token(person: User, org: Organisation)
     assert response.status_code == 403
     person.refresh_from_db()
     assert person.is_active
+
+
+# --- Erasure erases: nothing the person wrote, or that names them, survives ---------------------
+
+NAME, EMAIL = "Ana Lima", "ana@member.example"
+EXPERT_ORGANISATION = "Lisbon Scrap Research Lab"
+COMMENT = "Only if meetings move to Tuesdays"
+END_NOTE = "Moved to the bauxite refinery team"
+OVERRIDE = "Unique casting expertise"
+REORDER = "Asked to wait until the smelter audit ends"
+DECLINE = "Conflict with the Setubal smelter bid"
+WRITTEN = [EXPERT_ORGANISATION, COMMENT, END_NOTE, OVERRIDE, REORDER, DECLINE]
+
+
+def surviving(needles: list[str]) -> dict[str, list[str]]:
+    """Every text or JSON column, of every model of every app, that still holds a needle."""
+    found: dict[str, list[str]] = {}
+    with scopes_disabled():
+        for model in apps.get_models():
+            if model._meta.proxy:
+                continue
+            for field in model._meta.concrete_fields:
+                rows = model._base_manager.all()
+                if isinstance(field, models.JSONField):
+                    rows, column = (
+                        rows.annotate(_text=Cast(field.name, models.TextField())),
+                        "_text",
+                    )
+                elif isinstance(field, models.CharField | models.TextField):
+                    column = field.name
+                else:
+                    continue
+                for needle in needles:
+                    if rows.filter(**{f"{column}__icontains": needle}).exists():
+                        found.setdefault(needle, []).append(f"{model._meta.label}.{field.name}")
+    return found
+
+
+@pytest.fixture
+def written_about(
+    person: User,
+    history: dict[str, Application],
+    circularity: WorkingGroup,
+    nature: WorkingGroup,
+    org: Organisation,
+    other_org: Organisation,
+    secretariat: User,
+    other_secretariat: User,
+) -> None:
+    """What the person wrote, and what the secretariats wrote about them, through the services:
+    an extension answer's comment, a seat's end note, an override reason, waiting-list and
+    decline reasons (kept in the audit trail), a staff note that names them, and their expert
+    organisation."""
+    with scope(organisation=org):
+        phase = PhaseFactory.create(group=circularity)
+        day = datetime.date(2025, 11, 1)
+        extension = group_services.phase_extension_propose(
+            phase=phase,
+            need="More drafts.",
+            name="Phase 2",
+            starts_on=day,
+            ends_on=day,
+            meetings_min=1,
+            meetings_max=2,
+            answers_due_on=day,
+            acting_user=secretariat,
+        )
+        group_services.phase_extension_answer(
+            extension=extension,
+            participant=person,
+            answer=ExtensionAnswer.Answer.DISAGREE,
+            comment=COMMENT,
+        )
+        group_services.phase_extension_decide(
+            extension=extension, approve=False, note=f"{NAME} disagreed.", acting_user=secretariat
+        )
+        seat = Seat.objects.get(holder=person, group=circularity)
+        services.seat_end(
+            seat=seat, reason=Seat.EndReason.OTHER, note=END_NOTE, acting_user=secretariat
+        )
+        waiting = history["waiting"]
+        services.application_reprioritise(
+            application=waiting, priority=5, reason=REORDER, acting_user=secretariat
+        )
+        # A colleague from the same Member sits and another Member waits: seating the person
+        # too is a second representative, allowed only with a written reason.
+        member = ParticipantProfile.objects.get(user=person).member
+        colleague = ApplicationFactory.create(
+            group=nature, profile=ParticipantProfileFactory.create(organisation=org, member=member)
+        )
+        services.seat_take(application=colleague, acting_user=secretariat)
+        ApplicationFactory.create(group=nature, status=Application.Status.WAITING)
+        services.seat_take(application=waiting, acting_user=secretariat, override_reason=OVERRIDE)
+    with scope(organisation=other_org):
+        ParticipantProfile.objects.filter(user=person).update(
+            affiliation=ParticipantProfile.Affiliation.EXPERT,
+            expert_organisation=EXPERT_ORGANISATION,
+        )
+        services.application_decline(
+            application=history["foreign"], acting_user=other_secretariat, reason=DECLINE
+        )
+
+
+def test_export_holds_what_the_person_wrote_and_what_was_written_about_them(
+    person: User, written_about: None
+) -> None:
+    exported = json.dumps(privacy.person_data_export(user=person), ensure_ascii=False)
+    for text in [NAME, EMAIL, *WRITTEN, f"{NAME} disagreed."]:
+        assert text in exported
+
+
+def test_after_erasure_nothing_names_the_person_or_holds_what_they_wrote(
+    person: User, written_about: None, org: Organisation, nature: WorkingGroup
+) -> None:
+    assert set(surviving([NAME, EMAIL, *WRITTEN])) == {NAME, EMAIL, *WRITTEN}  # the search finds
+
+    with scope(organisation=org):
+        privacy.person_erase(organisation=org, user=person, acting_user=person)
+
+    assert surviving([NAME, EMAIL, *WRITTEN]) == {}
+    with scopes_disabled():
+        # The facts stay: the seats with their dates and reasons, the answer, the actions.
+        seats = Seat.objects.filter(holder=person).order_by("started_at")
+        assert [(s.group.slug, s.end_reason) for s in seats] == [
+            ("circularity", Seat.EndReason.OTHER),
+            ("nature", Seat.EndReason.ERASED),
+        ]
+        assert all(seat.started_at and seat.ended_at for seat in seats)
+        assert ExtensionAnswer.objects.get(participant=person).answer == "disagree"
+        decline = AuditEntry.objects.get(action="application.decline")
+        assert decline.data == {"reason": ""}
+        take = AuditEntry.objects.get(action="seat.take", target_id=str(seats[1].pk))
+        assert take.data["overridden"]
+        assert take.data["override_reason"] == ""
+        decided = AuditEntry.objects.get(action="phase_extension.decide")
+        assert decided.data["note"] == "Erased person disagreed."
+        assert decided.data["tally"]["disagree"] == 1
+
+
+def test_export_and_erasure_cover_the_same_declared_fields(
+    person: User, written_about: None, org: Organisation
+) -> None:
+    """Each declared field of the person's rows gets a marker: the fields whose marker the
+    export shows, and those whose marker erasure removes, are the declared ones."""
+    markers = {}
+    with scopes_disabled():
+        for declaration in personal_data.owned_declarations():
+            for name in declaration.fields:
+                marker = f"marker-{declaration.model._meta.model_name}-{name}"
+                assert declaration.rows_of(person).update(**{name: marker}), marker
+                markers[(declaration.label, name)] = marker
+    person.refresh_from_db()
+
+    export = json.dumps(privacy.person_data_export(user=person))
+    exported = {key for key, marker in markers.items() if marker in export}
+    with scope(organisation=org):
+        privacy.person_erase(organisation=org, user=person, acting_user=person)
+    left = surviving(list(markers.values()))
+    erased = {key for key, marker in markers.items() if marker not in left}
+
+    assert exported == erased == personal_data.personal_fields()
+
+
+# --- The erase form's password is rate-limited like sign-in -----------------------------------
+
+
+def test_erase_refuses_the_sixth_guess_even_when_it_is_right(
+    person_client: Client, person: User, history: dict[str, Application]
+) -> None:
+    for _ in range(5):
+        response = person_client.post(ERASE, {"password": "guess", "understood": "on"})
+        assert "That is not your password." in response.content.decode()
+
+    response = person_client.post(ERASE, {"password": PASSWORD, "understood": "on"})
+
+    assert response.status_code == 200
+    assert "Too many wrong passwords. Wait a few minutes" in response.content.decode()
+    person.refresh_from_db()
+    assert person.is_active
+    assert person.email == EMAIL
+    assert held(history["seated"].group) == 1
+
+
+def test_one_persons_wrong_guesses_leave_another_person_alone(
+    person_client: Client, person: User, org: Organisation
+) -> None:
+    for _ in range(6):
+        person_client.post(ERASE, {"password": "guess", "understood": "on"})
+    other = UserFactory.create()
+    other_client = Client()  # the same address as the first: per-address limit is wider
+    other_client.force_login(other)
+
+    response = other_client.post(ERASE, {"password": PASSWORD, "understood": "on"})
+
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert not other.is_active
