@@ -181,8 +181,15 @@ else:
     CELERY_RESULT_BACKEND = None
 
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Acknowledged on receipt by default: a task that a lost worker was running is not run again.
+# Each idempotent task asks for acks_late and reject_on_worker_lost itself (see the tasks.py
+# files), so only a job that is safe to run twice is ever redelivered.
+CELERY_TASK_ACKS_LATE = False
+# No job may hang a worker for ever. The soft limit raises SoftTimeLimitExceeded inside the task
+# (which can clean up and retry); the hard limit kills the worker process a little later.
+# Time limits need the prefork pool (the default); `make run`'s solo pool does not enforce them.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -272,6 +279,22 @@ elif PRODUCTION:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Seconds any one network operation with the mail server may take: a server that accepts the
+# connection and never answers makes the send fail, and the job retry, instead of hanging.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=20.0)
+# The e-mail job's own limits: a few slow exchanges with the server, then it gives up and retries.
+EMAIL_TASK_SOFT_TIME_LIMIT = env.int("EMAIL_TASK_SOFT_TIME_LIMIT", default=int(EMAIL_TIMEOUT * 3))
+EMAIL_TASK_TIME_LIMIT = env.int("EMAIL_TASK_TIME_LIMIT", default=EMAIL_TASK_SOFT_TIME_LIMIT + 30)
+# How long a notification's claim holds before another run may take it over: longer than the
+# e-mail job's hard limit, so a claim is only ever taken from a worker that is gone.
+NOTIFICATION_CLAIM_LEASE_SECONDS = env.int(
+    "NOTIFICATION_CLAIM_LEASE_SECONDS", default=EMAIL_TASK_TIME_LIMIT + 60
+)
+if NOTIFICATION_CLAIM_LEASE_SECONDS <= EMAIL_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "NOTIFICATION_CLAIM_LEASE_SECONDS must be longer than EMAIL_TASK_TIME_LIMIT, or a "
+        "notification still being sent could be sent a second time."
+    )
 
 # --- Internationalisation and time ------------------------------------------------------------
 
