@@ -1,9 +1,17 @@
-"""/healthz: the state of each dependency, for load balancers and the compose health checks."""
+"""/healthz: the state of each dependency, for load balancers and the compose health checks.
+
+Anyone may call it, so the answer says only whether each dependency is ``ok`` or ``down`` (and
+how long ago the scheduler last ran): never an exception's text, a host, a port, a user name or a
+path, which would tell a stranger where the database lives and how it is reached. Why something
+is down goes to the log; a signed-in platform superuser also sees it in the answer.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -16,16 +24,36 @@ from django.views.decorators.http import require_GET
 
 from asi_wg.celery import app as celery_app
 
+logger = logging.getLogger(__name__)
 
-def _timed(check: Any) -> dict[str, Any]:
-    started = time.monotonic()
-    try:
-        result = check() or {}
-        state = {"state": "ok", **result}
-    except Exception as error:  # noqa: BLE001 - any failure is a state to report, not a 500
-        state = {"state": "error", "error": f"{type(error).__name__}: {error}"[:300]}
-    state["ms"] = round((time.monotonic() - started) * 1000, 1)
-    return state
+OK = "ok"
+DOWN = "down"
+
+
+class Check:
+    """One dependency's probe: its state for everyone, and details for the log and superusers.
+
+    What the probe returns is a detail, unless ``public`` says it tells nothing of where.
+    """
+
+    def __init__(self, name: str, probe: Callable[[], dict[str, Any]], *, public: bool = False):
+        self.name = name
+        self.public: dict[str, Any] = {}
+        self.details: dict[str, Any] = {}
+        started = time.monotonic()
+        try:
+            facts = probe()
+            self.public["state"] = OK
+            (self.public if public else self.details).update(facts)
+        except Exception as error:  # noqa: BLE001 - any failure is a state to report, not a 500
+            self.public["state"] = DOWN
+            self.details["error"] = f"{type(error).__name__}: {error}"[:300]
+            logger.warning("healthz: %s is down: %s", name, self.details["error"])
+        self.details["ms"] = round((time.monotonic() - started) * 1000, 1)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.public["state"] == OK)
 
 
 def _database() -> dict[str, Any]:
@@ -55,7 +83,8 @@ def _broker() -> dict[str, Any]:
         return {"transport": conn.transport.driver_type}
 
 
-def _scheduler() -> dict[str, Any]:
+def _scheduler_age() -> dict[str, Any]:
+    """How long ago beat last fired: public, since it says when, not where."""
     from asi_wg.models import JobHeartbeat
 
     beat = JobHeartbeat.objects.filter(name="scheduler").first()
@@ -67,19 +96,26 @@ def _scheduler() -> dict[str, Any]:
     }
 
 
+def _shows_details(request: HttpRequest) -> bool:
+    try:
+        return bool(request.user.is_authenticated and request.user.is_superuser)
+    except Exception:  # noqa: BLE001 - the session store may be the thing that is down
+        return False
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    database = _timed(_database)
-    checks = {
-        "database": database,
-        "cache": _timed(_cache),
-        "broker": _timed(_broker),
-    }
-    if database["state"] == "ok":
-        checks["scheduler"] = _timed(_scheduler)
+    database = Check("database", _database)
+    checks = [database, Check("cache", _cache), Check("broker", _broker)]
+    if database.ok:
+        checks.append(Check("scheduler", _scheduler_age, public=True))
     # The site cannot serve anything without its database; cache and broker are degraded states.
-    status = "ok" if all(c["state"] == "ok" for c in checks.values()) else "degraded"
-    if database["state"] != "ok":
-        status = "down"
-    return JsonResponse({"status": status, **checks}, status=503 if status == "down" else 200)
+    status = "ok" if all(check.ok for check in checks) else "degraded"
+    if not database.ok:
+        status = DOWN
+    details = database.ok and _shows_details(request)
+    body: dict[str, Any] = {"status": status}
+    for check in checks:
+        body[check.name] = {**check.public, **check.details} if details else check.public
+    return JsonResponse(body, status=503 if status == DOWN else 200)

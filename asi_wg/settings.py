@@ -60,6 +60,12 @@ else:
 
 # Off unless asked for, so that `make run` shows people the real pages (friendly 404s included).
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    # Debug pages show settings, SQL and stack traces to anyone who triggers an error.
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is on, and production never runs with Django's debug pages: they show "
+        "settings, queries and stack traces to every visitor. Unset DJANGO_DEBUG (or set it to 0)."
+    )
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS",
@@ -182,8 +188,15 @@ else:
     CELERY_RESULT_BACKEND = None
 
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Acknowledged on receipt by default: a task that a lost worker was running is not run again.
+# Each idempotent task asks for acks_late and reject_on_worker_lost itself (see the tasks.py
+# files), so only a job that is safe to run twice is ever redelivered.
+CELERY_TASK_ACKS_LATE = False
+# No job may hang a worker for ever. The soft limit raises SoftTimeLimitExceeded inside the task
+# (which can clean up and retry); the hard limit kills the worker process a little later.
+# Time limits need the prefork pool (the default); `make run`'s solo pool does not enforce them.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -250,9 +263,26 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 
-# Behind the production proxy the client's address is the last hop of X-Forwarded-For; without
-# this every visitor would share the proxy's address, and so one per-IP rate-limit bucket.
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
+# --- Proxies ----------------------------------------------------------------------------------
+
+# One setting says whether a proxy is in front: the number of proxies the deployment controls
+# (0: none, the default). X-Forwarded-For and X-Forwarded-Proto are client-supplied headers, so
+# they are trusted only then: anyone reaching the app directly could otherwise pick the address
+# the sign-in rate limit counts against, or make a plain-HTTP request pass for HTTPS.
+if "ALLAUTH_TRUSTED_PROXY_COUNT" in env:
+    raise ImproperlyConfigured(
+        "ALLAUTH_TRUSTED_PROXY_COUNT is no longer read: set DJANGO_TRUSTED_PROXY_COUNT instead "
+        "(the number of proxies in front of the app; it also decides whether X-Forwarded-Proto "
+        "is trusted)."
+    )
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("DJANGO_TRUSTED_PROXY_COUNT must be 0 (no proxy) or more.")
+# allauth counts sign-in failures per client address: the address the nearest trusted proxy saw.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+if TRUSTED_PROXY_COUNT:
+    # The proxy terminates HTTPS and says so; it must overwrite (not pass on) this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- E-mail -----------------------------------------------------------------------------------
 
@@ -273,6 +303,22 @@ elif PRODUCTION:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Seconds any one network operation with the mail server may take: a server that accepts the
+# connection and never answers makes the send fail, and the job retry, instead of hanging.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=20.0)
+# The e-mail job's own limits: a few slow exchanges with the server, then it gives up and retries.
+EMAIL_TASK_SOFT_TIME_LIMIT = env.int("EMAIL_TASK_SOFT_TIME_LIMIT", default=int(EMAIL_TIMEOUT * 3))
+EMAIL_TASK_TIME_LIMIT = env.int("EMAIL_TASK_TIME_LIMIT", default=EMAIL_TASK_SOFT_TIME_LIMIT + 30)
+# How long a notification's claim holds before another run may take it over: longer than the
+# e-mail job's hard limit, so a claim is only ever taken from a worker that is gone.
+NOTIFICATION_CLAIM_LEASE_SECONDS = env.int(
+    "NOTIFICATION_CLAIM_LEASE_SECONDS", default=EMAIL_TASK_TIME_LIMIT + 60
+)
+if NOTIFICATION_CLAIM_LEASE_SECONDS <= EMAIL_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "NOTIFICATION_CLAIM_LEASE_SECONDS must be longer than EMAIL_TASK_TIME_LIMIT, or a "
+        "notification still being sent could be sent a second time."
+    )
 
 # --- Internationalisation and time ------------------------------------------------------------
 
@@ -312,7 +358,8 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # --- Security ---------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
+# No script of ours reads the CSRF cookie: every form carries the token in its hidden field.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -323,10 +370,25 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     # The load balancer and the compose health check call /healthz over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Both commit every subdomain of the site's domain to HTTPS (preload for good: leaving the
+    # browsers' list takes months), so only when the operator asks, knowing what else lives on
+    # the domain. Preload implies subdomains: the list takes no policy without them.
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+        "DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_PRELOAD
+    )
+    if SECURE_HSTS_PRELOAD and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        raise ImproperlyConfigured(
+            "DJANGO_HSTS_PRELOAD=1 with DJANGO_HSTS_INCLUDE_SUBDOMAINS=0: the HSTS preload list "
+            "only takes sites whose policy covers every subdomain. Unset one of the two."
+        )
+    # check --deploy warns whenever these are off; off is the deliberate default here (above),
+    # so its warnings are silenced exactly when the operator has not asked for them.
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
     CSRF_TRUSTED_ORIGINS = env.list(
         "DJANGO_CSRF_TRUSTED_ORIGINS", default=[f"https://{host}" for host in ALLOWED_HOSTS]
     )

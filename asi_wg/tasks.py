@@ -11,6 +11,8 @@ from django.utils import timezone
 from asi_wg.models import JobHeartbeat
 
 
+# Acknowledged on receipt (the default): not idempotent, since it counts its runs, and a lost
+# beat is made good by the next one a minute later.
 @shared_task(name="asi_wg.tasks.scheduler_heartbeat", ignore_result=True)
 def scheduler_heartbeat() -> None:
     """Record that beat fired and a worker ran it; /healthz reports how long ago."""
@@ -25,6 +27,7 @@ def scheduler_heartbeat() -> None:
         )
 
 
+# Acknowledged on receipt: a probe whose caller has given up by the time a redelivery ran.
 @shared_task(name="asi_wg.tasks.ping")
 def ping(token: str) -> str:
     """Answer with the token: proves a task sent through the broker reached a worker."""

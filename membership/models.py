@@ -440,7 +440,17 @@ class Offer(models.Model):
 
 
 class SentNotification(models.Model):
-    """Proof that one notification went out: its key is unique, so a job run twice sends once."""
+    """One notification's claim, then its proof of sending: the key is unique, so it goes once.
+
+    A row starts as a claim (``sending``, committed before the e-mail leaves, so that no
+    transaction is open while the mail server is talked to) and becomes ``sent`` once the server
+    took the message. A claim whose worker died is taken over after a lease (see
+    ``membership.notifications``).
+    """
+
+    class State(models.TextChoices):
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
 
     organisation = models.ForeignKey(
         "asi_wg.Organisation", on_delete=models.CASCADE, related_name="+"
@@ -449,13 +459,23 @@ class SentNotification(models.Model):
     recipient = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    sent_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENDING)
+    # Also the claim's token: only the worker that set it may mark the row sent or release it.
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("sent notification")
-        ordering = ("-sent_at",)
+        ordering = ("-claimed_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="sending", sent_at__isnull=True)
+                | Q(state="sent", sent_at__isnull=False),
+                name="sentnotification_sent_at_iff_sent",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -1,19 +1,30 @@
-"""E-mails about applications, offers, seats and the antitrust policy, each sent at most once.
+"""E-mails about applications, offers, seats and the antitrust policy, each sent once.
 
 A service queues ``membership.tasks.notification_send(organisation_id, kind, object_id)`` on
 commit; the task calls ``send``, which re-fetches the object inside the tenant's scope and builds
 one message per recipient. Each message has a key (``offer:42``,
-``antitrust_new_version:3:17``) and goes out inside the transaction that inserts its
-``SentNotification`` row:
+``antitrust_new_version:3:17``) and a ``SentNotification`` row with that unique key, in three
+steps, none of which holds a transaction or a row lock while the mail server is talked to (a
+server that hangs must never hold up the database):
 
-- the key is unique, so a second run, or a second worker at the same moment, sends nothing: its
-  insert waits for the first transaction to end (on PostgreSQL a unique index entry being
-  inserted blocks; SQLite's IMMEDIATE transactions queue) and then fails with IntegrityError;
-- a failure to send raises out of the transaction, so the claim rolls back and the task's retry
-  sends the message then.
+1. **claim**: insert the row as ``sending`` and commit. The key is unique, so a second run, or a
+   second worker at the same moment, finds it taken: already ``sent``, it sends nothing; still
+   ``sending``, it waits a moment for the other to finish, then leaves it to a later retry
+   (``ClaimHeld``);
+2. **send**, outside any transaction, within ``EMAIL_TIMEOUT`` per exchange and the job's time
+   limits. On any failure, a timeout or the job's soft time limit included, the claim is deleted
+   and the error raised again, so the task retries with backoff and the message goes then;
+3. **mark sent**: the row becomes ``sent``.
 
-The one gap left is a mail server that accepted a message just before the commit of its claim
-failed: the retry sends it again. At least once in that corner beats at most once everywhere.
+A worker killed while sending (the hard time limit, a lost machine) leaves its claim behind. Its
+task is redelivered (late acknowledgement) and the claim is taken over once its lease
+(``NOTIFICATION_CLAIM_LEASE_SECONDS``, longer than the job's hard limit) has run out, by one
+conditional UPDATE, so two workers never both take it. Marking sent and releasing touch only the
+claim this run made (its ``claimed_at``), never one taken over from it.
+
+Two gaps are left, both towards sending twice rather than never: a mail server that accepted a
+message but whose answer was lost (a timeout after the data went out), and a worker lost between
+sending and marking sent. At least once in those corners beats at most once everywhere.
 
 A message about something that has moved on since the task was queued (an offer already
 declined, an applicant no longer waiting) is not sent: the e-mail about the later change
@@ -25,6 +36,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import time
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +48,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.translation import get_language
 from django_scopes import scope
 
@@ -66,7 +78,9 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
     """Send the notification ``kind`` about ``object_id`` to each recipient not yet sent it.
 
     Returns True when this call sent at least one e-mail. Raises on a sending failure (after
-    rolling back that message's claim) so that the Celery task retries.
+    releasing that message's claim), and ClaimHeld when another run is sending one of them, so
+    that the Celery task retries. Must not be called inside a transaction: each message's claim
+    commits on its own before the mail server is contacted.
     """
     builder = BUILDERS.get(kind)
     if builder is None:
@@ -80,21 +94,109 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
     return bool(sent)
 
 
+class ClaimHeld(Exception):
+    """Another run holds this notification's claim: try again once its lease may have run out."""
+
+    def __init__(self, key: str, retry_in: float):
+        super().__init__(f"notification {key} is being sent by another run")
+        self.key = key
+        self.retry_in = retry_in
+
+
+#: How long a run waits for another run's claim on the same key to resolve before leaving it to
+#: a retry. Long enough for one ordinary SMTP conversation; short against the job's time limit.
+CLAIM_WAIT_SECONDS = 5.0
+_CLAIM_POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Claim:
+    pk: int
+    claimed_at: datetime.datetime
+
+
 def _send_once(organisation: Organisation, message: Message) -> bool:
-    # Rendered before the claim, so the transaction holding the key lasts only as long as SMTP.
     email = render_email(organisation, message)
-    try:
-        # durable: the claim must really commit when we return, never ride on a caller's
-        # transaction that could still roll back after the e-mail left.
-        with transaction.atomic(durable=True):
-            SentNotification.objects.create(
-                organisation=organisation, key=message.key, recipient=message.recipient
-            )
-            email.send()
-    except IntegrityError:
-        logger.info("notification %s was sent already", message.key)
+    claim = _claim(organisation, message)
+    if claim is None:
         return False
+    try:
+        email.send()
+    except BaseException:
+        # SMTP errors, timeouts, the job's soft time limit: free the key for the retry. Nothing
+        # went out, as far as we can know (see the module docstring for the one corner).
+        _release(claim, message)
+        raise
+    _mark_sent(claim, message)
     return True
+
+
+def _claim(organisation: Organisation, message: Message) -> Claim | None:
+    """Take the message's key, committed; None when it was sent already.
+
+    Raises ClaimHeld when another run holds the key and has neither finished nor given up.
+    """
+    lease = datetime.timedelta(seconds=settings.NOTIFICATION_CLAIM_LEASE_SECONDS)
+    deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+    while True:
+        now = timezone.now()
+        try:
+            # durable: the claim really commits here, never riding on a caller's transaction
+            # (that would hold the transaction open while the e-mail is sent).
+            with transaction.atomic(durable=True):
+                row = SentNotification.objects.create(
+                    organisation=organisation,
+                    key=message.key,
+                    recipient=message.recipient,
+                    state=SentNotification.State.SENDING,
+                    claimed_at=now,
+                )
+            return Claim(pk=row.pk, claimed_at=now)
+        except IntegrityError as error:
+            refused = error
+        held = SentNotification.objects.filter(key=message.key).first()
+        if held is None:
+            if time.monotonic() >= deadline:
+                raise refused  # not the key after all (or released over and over)
+            continue  # released between our insert and this read: try again at once
+        if held.state == SentNotification.State.SENT:
+            logger.info("notification %s was sent already", message.key)
+            return None
+        # A stale claim, of a worker that is gone: taken over by exactly one run, since the
+        # UPDATE re-checks claimed_at on the row it locks (a second one finds it fresh).
+        taken = SentNotification.objects.filter(
+            pk=held.pk, state=SentNotification.State.SENDING, claimed_at__lt=now - lease
+        ).update(claimed_at=now, recipient=message.recipient)
+        if taken:
+            logger.warning(
+                "notification %s: took over a claim left since %s", message.key, held.claimed_at
+            )
+            return Claim(pk=held.pk, claimed_at=now)
+        if time.monotonic() >= deadline:
+            retry_in = (held.claimed_at + lease - now).total_seconds()
+            raise ClaimHeld(message.key, retry_in=max(retry_in, 1.0))
+        time.sleep(_CLAIM_POLL_SECONDS)
+
+
+def _release(claim: Claim, message: Message) -> None:
+    try:
+        SentNotification.objects.filter(
+            pk=claim.pk, state=SentNotification.State.SENDING, claimed_at=claim.claimed_at
+        ).delete()
+    except Exception:
+        # The original error matters more; the claim's lease frees the key in the end.
+        logger.exception("notification %s: could not release its claim", message.key)
+    else:
+        logger.warning("notification %s: not sent; claim released for a retry", message.key)
+
+
+def _mark_sent(claim: Claim, message: Message) -> None:
+    marked = SentNotification.objects.filter(
+        pk=claim.pk, state=SentNotification.State.SENDING, claimed_at=claim.claimed_at
+    ).update(state=SentNotification.State.SENT, sent_at=timezone.now())
+    if not marked:
+        # Only when this run outlived its own lease, which the hard time limit rules out.
+        logger.error("notification %s: sent, but its claim had been taken over", message.key)
 
 
 # --- Rendering --------------------------------------------------------------------------------

@@ -327,8 +327,9 @@ def test_web_command_serves_healthz_with_every_dependency_ok(stack: Stack) -> No
     assert body["status"] == "ok", body
     for dependency in ("database", "cache", "broker", "scheduler"):
         assert body[dependency]["state"] == "ok", body
-    assert body["database"]["vendor"] == "postgresql", body
-    assert body["cache"]["backend"] == "RedisCache", body
+    # Anyone may ask: the answer names no database vendor, cache backend or broker transport.
+    for dependency in ("database", "cache", "broker"):
+        assert body[dependency] == {"state": "ok"}, body
 
     # The compose health check passes against it, sending a Host from DJANGO_ALLOWED_HOSTS.
     healthcheck = stack.run_healthcheck("web")
@@ -391,6 +392,9 @@ def test_web_command_reports_a_database_that_is_down(stack_without_database: Sta
     body = response.json()
     assert response.status == 503, body
     assert body["status"] == "down", body
-    assert body["database"]["state"] == "error", body
+    assert body["database"] == {"state": "down"}, body
+    assert "127.0.0.1" not in response.body.decode(), body
+    # Why, and where, is in the web process's log instead.
+    assert "healthz: database is down: OperationalError" in web.output()
     # And the compose health check marks the container unhealthy.
     assert stack.run_healthcheck("web").returncode != 0

@@ -10,7 +10,6 @@ them) reaches the worker through the filesystem broker.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -27,8 +26,8 @@ from tests.helpers.processes import (
     Processes,
     clean_env,
     close_celery_app,
+    database_url_of,
     started_processes,
-    url_with_path,
     wait_for,
     wait_for_output,
 )
@@ -45,13 +44,10 @@ _PRINT_BROKER_SETTINGS = (
 
 def _test_database_url() -> str:
     """The database this test runs on, as a DATABASE_URL for another process."""
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        path = Path(name).resolve()  # settings_test makes it a file, never :memory:
-        return f"sqlite:///{path}"
-    if connection.vendor == "postgresql":
-        return url_with_path(os.environ["DATABASE_URL"], name)
-    pytest.skip(f"no DATABASE_URL form for {connection.vendor}")
+    url = database_url_of(connection.settings_dict, vendor=connection.vendor)
+    if url is None:
+        pytest.skip(f"no DATABASE_URL form for {connection.vendor}")
+    return url
 
 
 def _broker_settings(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:

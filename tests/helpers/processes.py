@@ -244,6 +244,17 @@ def url_with_path(url: str, path: str) -> str:
     return urlsplit(url)._replace(path="/" + quote(path.lstrip("/"))).geturl()
 
 
+def database_url_of(settings_dict: Mapping[str, Any], *, vendor: str) -> str | None:
+    """The database a test runs on (``connection.settings_dict``), as a DATABASE_URL for another
+    process; None for a vendor without one."""
+    name = str(settings_dict["NAME"])
+    if vendor == "sqlite":
+        return f"sqlite:///{Path(name).resolve()}"  # settings_test makes it a file, not :memory:
+    if vendor == "postgresql":
+        return url_with_path(os.environ["DATABASE_URL"], name)
+    return None
+
+
 def close_celery_app(app: Celery) -> None:
     """Close a client Celery app's broker and result-backend connections (no socket left open)."""
     backend = app.backend

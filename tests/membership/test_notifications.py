@@ -16,10 +16,12 @@ from email.utils import parseaddr
 from typing import Any, ClassVar
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_retry
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -454,7 +456,7 @@ def test_a_failure_leaves_no_claim_behind(group, org, settings) -> None:
 
 
 class GatedBackend(LocmemBackend):
-    """A slow mail server: holds the first sender inside its transaction until released."""
+    """A slow mail server: holds the first sender, its claim committed, until released."""
 
     entered = threading.Event()
     release = threading.Event()
@@ -487,7 +489,8 @@ def test_two_workers_sending_the_same_notification_at_once_send_it_once(
     first = threading.Thread(target=worker, args=("first",))
     first.start()
     assert GatedBackend.entered.wait(timeout=20)
-    # The first holds its claim, uncommitted, inside the mail server; the second now tries.
+    # The first holds its claim inside the mail server; the second now tries, finds the claim,
+    # and waits for it to be sent or released.
     second = threading.Thread(target=worker, args=("second",))
     second.start()
     time.sleep(0.5)
@@ -504,3 +507,158 @@ def test_sender_address_keeps_a_tenant_name_with_commas_and_accents(org) -> None
     org.name = "Zürich Standards, Inc."
     sender = notifications.sender(org)
     assert parseaddr(sender) == ("Zürich Standards, Inc.", "no-reply@wg.example")
+
+
+# --- No transaction or lock while the mail server is talked to --------------------------------
+
+
+class TransactionCheckingBackend(LocmemBackend):
+    """Records, for each sending, whether a transaction (or on PostgreSQL, any lock or write of
+    a transaction) was open on the database connection at that moment."""
+
+    seen: ClassVar[list[tuple[bool, bool]]] = []
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        holds_lock = False
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # A row lock or a write gives the transaction an id; outside one, nothing does.
+                cursor.execute("SELECT txid_current_if_assigned() IS NOT NULL")
+                holds_lock = bool(cursor.fetchone()[0])
+        TransactionCheckingBackend.seen.append((connection.in_atomic_block, holds_lock))
+        return super().send_messages(email_messages)
+
+
+def test_no_email_is_sent_inside_a_transaction_or_holding_a_lock(group, org, staff, settings):
+    settings.EMAIL_BACKEND = "tests.membership.test_notifications.TransactionCheckingBackend"
+    TransactionCheckingBackend.seen = []
+    first = apply(group, person("Lou Locked"))
+    with scope(organisation=org):
+        services.application_waitlist(application=first, acting_user=staff)  # offer, seat free
+        offer = Offer.objects.get()
+        services.offers_expire(
+            organisation=org, now=offer.expires_at + datetime.timedelta(minutes=1)
+        )
+        seat = services.seat_take(application=apply(group, person("Sue Seated")), acting_user=staff)
+        services.seat_end(seat=seat, reason=Seat.EndReason.WITHDREW, acting_user=staff)
+    subjects = [str(m.subject) for m in mail.outbox]
+    assert len(subjects) >= 4, subjects  # offered, expired, seated, seat ended at least
+    assert TransactionCheckingBackend.seen == [(False, False)] * len(subjects)
+
+
+def test_sending_refuses_to_run_inside_a_callers_transaction(group, org) -> None:
+    application = apply(group, person("Tia Transaction"))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notifications.send(organisation=org, kind="application_received", object_id=application.pk)
+    assert mail.outbox == []
+
+
+# --- Claims: released on failure, taken over when stale, never taken from a live sender ------
+
+
+class SoftLimitBackend(LocmemBackend):
+    """The job's soft time limit strikes while the mail server is talked to, the first time."""
+
+    attempts: ClassVar[int] = 0
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        SoftLimitBackend.attempts += 1
+        if SoftLimitBackend.attempts == 1:
+            raise SoftTimeLimitExceeded()
+        return super().send_messages(email_messages)
+
+
+def test_the_soft_time_limit_releases_the_claim_and_the_job_retries(group, org, settings) -> None:
+    application = apply(group, person("Sol Slow"))
+    settings.EMAIL_BACKEND = "tests.membership.test_notifications.SoftLimitBackend"
+    SoftLimitBackend.attempts = 0
+    result = tasks.notification_send.apply(
+        kwargs={
+            "organisation_id": org.pk,
+            "kind": "application_received",
+            "object_id": application.pk,
+        },
+        throw=False,
+    )
+    assert result.get() is True
+    assert SoftLimitBackend.attempts == 2
+    assert len(mail.outbox) == 1
+    with scopes_disabled():
+        assert list(SentNotification.objects.values_list("state", flat=True)) == ["sent"]
+
+
+def claim_of_another_run(org: Organisation, key: str, *, seconds_ago: float) -> None:
+    with scopes_disabled():
+        SentNotification.objects.create(
+            organisation=org,
+            key=key,
+            state=SentNotification.State.SENDING,
+            claimed_at=timezone.now() - datetime.timedelta(seconds=seconds_ago),
+        )
+
+
+def receipt_key(application: Application) -> str:
+    return f"application_received:{application.pk}:{application.applied_at:%Y%m%d%H%M%S%f}"
+
+
+def test_a_claim_left_by_a_lost_worker_is_taken_over_after_its_lease(group, org, settings):
+    settings.NOTIFICATION_CLAIM_LEASE_SECONDS = 60
+    application = apply(group, person("Lee Lost"))
+    claim_of_another_run(org, receipt_key(application), seconds_ago=61)
+    assert notifications.send(
+        organisation=org, kind="application_received", object_id=application.pk
+    )
+    assert len(mail.outbox) == 1
+    with scopes_disabled():
+        row = SentNotification.objects.get()
+    assert (row.key, row.state) == (receipt_key(application), SentNotification.State.SENT)
+    assert row.recipient == application.applicant
+    assert row.sent_at is not None
+
+
+def test_a_live_claim_of_another_run_is_left_to_a_retry_and_nothing_is_sent(
+    group, org, settings, monkeypatch
+) -> None:
+    settings.NOTIFICATION_CLAIM_LEASE_SECONDS = 600
+    monkeypatch.setattr(notifications, "CLAIM_WAIT_SECONDS", 0.3)
+    application = apply(group, person("Liv Live"))
+    claim_of_another_run(org, receipt_key(application), seconds_ago=10)
+    with pytest.raises(notifications.ClaimHeld) as held:
+        notifications.send(organisation=org, kind="application_received", object_id=application.pk)
+    # The retry comes when the other run's lease would have run out.
+    assert 589 <= held.value.retry_in <= 590
+    assert mail.outbox == []
+    with scopes_disabled():
+        assert SentNotification.objects.get().state == SentNotification.State.SENDING
+
+
+def test_the_job_retries_while_another_run_holds_the_claim(group, org, settings, monkeypatch):
+    """The job gives up waiting for a live claim and asks to be retried when the claim's lease
+    runs out; by the retry, the other run has released it (its send failed), and this one sends."""
+    settings.NOTIFICATION_CLAIM_LEASE_SECONDS = 600
+    monkeypatch.setattr(notifications, "CLAIM_WAIT_SECONDS", 0.1)
+    application = apply(group, person("Rod Retry"))
+    claim_of_another_run(org, receipt_key(application), seconds_ago=10)
+    retries: list[float] = []
+
+    def other_run_gives_up(sender: Any, reason: Any, **kwargs: Any) -> None:
+        retries.append(reason.when)
+        with scopes_disabled():
+            SentNotification.objects.filter(state=SentNotification.State.SENDING).delete()
+
+    task_retry.connect(other_run_gives_up, sender=tasks.notification_send, weak=False)
+    try:
+        result = tasks.notification_send.apply(
+            kwargs={
+                "organisation_id": org.pk,
+                "kind": "application_received",
+                "object_id": application.pk,
+            },
+            throw=False,
+        )
+    finally:
+        task_retry.disconnect(other_run_gives_up, sender=tasks.notification_send)
+    assert result.get() is True
+    assert len(retries) == 1
+    assert 589 <= retries[0] <= 590
+    assert len(mail.outbox) == 1
