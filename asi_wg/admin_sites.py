@@ -15,6 +15,7 @@ from functools import update_wrapper
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -124,6 +125,16 @@ class TenantImportStorage(MediaStorage):
         self.MEDIA_FOLDER = f"import-export/{slug}"
 
 
+class RowLabelledChangelistForm(forms.ModelForm):
+    """A changelist row's form (list_editable): Django puts each input in a table cell with no
+    <label>, so a screen reader announces an unnamed box; name it by its column and its row."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{field.label} of {self.instance}")
+
+
 class TenantModelAdmin(ImportExportModelAdmin):
     """A tenant-owned model's admin: secretariat only, tenant set on save, every change audited."""
 
@@ -131,6 +142,10 @@ class TenantModelAdmin(ImportExportModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     import_formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("form", RowLabelledChangelistForm)
+        return super().get_changelist_form(request, **kwargs)
 
     def _admin_url(self, name: str) -> str:
         return reverse(
