@@ -166,6 +166,13 @@ ACCOUNTS = [
         one_group_page=True,
         must_reach=("/demo/admin/", "/demo/staff/", "/demo/staff/groups/traceability/selection/"),
     ),
+    Account(
+        # The platform admin: tenants and accounts, on the same admin templates.
+        email="admin@platform.example",
+        start=["/admin/"],
+        within=("/admin/",),
+        must_reach=("/admin/", "~/<n>/change/", "~/add/"),
+    ),
 ]
 SIGNED_OUT_ONLY = ("/accounts/login/", "/accounts/signup/")
 ADMIN_PAGE = re.compile(r"^/[^/]+/admin/(?P<rest>.+)$")
