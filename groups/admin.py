@@ -16,7 +16,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_users_with_perms
 
-from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_admin_site
+from asi_wg.admin_sites import (
+    AccessibleAdminMixin,
+    TenantModelAdmin,
+    platform_admin_site,
+    tenant_admin_site,
+)
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import AuditEntry, Organisation, OrganisationRole, OrganisationSettings, User
@@ -405,7 +410,7 @@ class OrganisationForm(forms.ModelForm):
 
 
 @admin.register(Organisation, site=platform_admin_site)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     form = OrganisationForm
     list_display = ("name", "slug", "time_zone", "created_at")
     search_fields = ("name", "slug")

@@ -24,7 +24,12 @@ from import_export.formats.base_formats import CSV, XLSX
 from tablib import Dataset
 from tablib.exceptions import InvalidDimensions
 
-from asi_wg.admin_sites import TenantModelAdmin, platform_admin_site, tenant_admin_site
+from asi_wg.admin_sites import (
+    AccessibleAdminMixin,
+    TenantModelAdmin,
+    platform_admin_site,
+    tenant_admin_site,
+)
 from asi_wg.errors import DomainError
 from asi_wg.models import User
 from membership import services
@@ -61,7 +66,7 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AccessibleAdminMixin, BaseUserAdmin):
     add_form = UserCreationForm
     form = UserEditForm
     ordering = ("email",)

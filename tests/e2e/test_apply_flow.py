@@ -11,6 +11,7 @@ from django_scopes import scopes_disabled
 
 from asi_wg.models import Organisation
 from membership.models import Application
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import PHONE
 from tests.e2e.test_public_pages import ACCESSIBILITY_FACTS, HAS_HORIZONTAL_SCROLL, header
 from tests.factories import MemberFactory
@@ -25,12 +26,14 @@ PASSWORD = "a-long-enough-passphrase"
 
 
 def check_page(page: Page) -> None:
-    """Fits a phone without sideways scrolling, and passes the basic accessibility checks."""
+    """Fits a phone without sideways scrolling, and passes the accessibility checks (axe-core's
+    WCAG 2.2 A/AA rules included)."""
     assert not page.evaluate(HAS_HORIZONTAL_SCROLL), page.url
     facts = page.evaluate(ACCESSIBILITY_FACTS)
     assert facts["h1"] == 1, page.url
     assert facts["unlabelledControls"] == [], page.url
     assert facts["unnamedButtons"] == [], page.url
+    assert_accessible(page)
 
 
 def test_new_person_applies_to_a_group_on_a_phone(phone_page: Page) -> None:
@@ -84,6 +87,7 @@ def test_new_person_applies_to_a_group_on_a_phone(phone_page: Page) -> None:
     page.get_by_label("Your statement").fill("Twenty years of remelting scrap at our smelter.")
     page.get_by_role("button", name="Send your application").click()
     assert page.get_by_text("Choose at least one focus area.").is_visible()
+    check_page(page)
     assert page.get_by_label("Your statement").input_value().startswith("Twenty years")
     focus.get_by_role("checkbox").first.check()
     page.get_by_role("button", name="Send your application").click()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from asi_wg.demo import DEMO_PASSWORD
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DESKTOP, PHONE
 
 if TYPE_CHECKING:
@@ -176,6 +177,7 @@ def test_wrong_password_in_the_browser_shows_the_error_next_to_the_form(page: Pa
 
     error = page.get_by_text("The email address and/or password you specified are not correct.")
     assert error.is_visible()
+    assert_accessible(page)
     assert page.get_by_label("Email").input_value() == "secretariat@asi.example"
     assert header(page).get_by_role("link", name="Sign in").is_visible()
 
@@ -223,6 +225,7 @@ def test_page_passes_basic_accessibility_checks(page: Page, path: str) -> None:
     assert facts["imagesWithoutAlt"] == []
     assert facts["unlabelledControls"] == []
     assert facts["unnamedButtons"] == []
+    assert_accessible(page)
 
 
 def test_signed_in_header_passes_basic_accessibility_checks(page: Page) -> None:
@@ -235,3 +238,4 @@ def test_signed_in_header_passes_basic_accessibility_checks(page: Page) -> None:
     assert facts["h1"] == 1
     assert facts["unlabelledControls"] == []
     assert facts["unnamedButtons"] == []
+    assert_accessible(page)
