@@ -4,13 +4,20 @@ inside it nothing of another tenant is visible or reachable."""
 from __future__ import annotations
 
 import io
+import re
+import uuid
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.test import Client
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
+from asi_wg.admin_sites import IMPORT_FILE_NAME, TenantImportStorage
 from asi_wg.models import AuditEntry, Organisation, User
-from groups.models import FocusArea, Phase, WorkingGroup
+from groups.models import FocusArea, Phase, Standard, WorkingGroup
+from membership.models import Member
 from tests.factories import (
     FocusAreaFactory,
     GroupLinkageFactory,
@@ -226,15 +233,7 @@ def test_import_preview_then_confirm_writes_into_the_tenant(
     assert "Shared Slug Group" in page  # the dry-run preview
     with scopes_disabled():
         assert not WorkingGroup.objects.filter(name="Shared Slug Group").exists()
-    import re
-
-    fields = dict(
-        re.findall(
-            r'name="(import_file_name|original_file_name|format|resource)"'
-            r'[^>]*value="([^"]*)"',
-            page,
-        )
-    )
+    fields = _confirm_fields(page)
     assert fields["import_file_name"]
     response = secretariat_client.post("/alu/admin/groups/workinggroup/process_import/", fields)
     assert response.status_code == 302
@@ -260,15 +259,7 @@ def test_import_confirmation_of_another_tenants_upload_is_refused(
         "/other/admin/groups/standard/import/",
         b"name,version,description,position\nOther standard,V9,,1\n",
     )
-    import re
-
-    fields = dict(
-        re.findall(
-            r'name="(import_file_name|original_file_name|format|resource)"'
-            r'[^>]*value="([^"]*)"',
-            page,
-        )
-    )
+    fields = _confirm_fields(page)
     response = secretariat_client.post(
         "/alu/admin/groups/standard/process_import/", fields, follow=True
     )
@@ -276,6 +267,126 @@ def test_import_confirmation_of_another_tenants_upload_is_refused(
     assert "Upload the file again" in response.content.decode()
     with scopes_disabled():
         assert not org.standards.filter(name="Other standard").exists()
+
+
+def _confirm_fields(page: str) -> dict[str, str]:
+    return dict(
+        re.findall(
+            r'name="(import_file_name|original_file_name|format|resource)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    )
+
+
+REFUSED = (
+    "This import cannot be confirmed: the file it names is not one this site gave out. "
+    "Nothing was imported. Upload the file again."
+)
+
+
+@pytest.fixture
+def others_pending_import(other_secretariat_client: Client, other_org: Organisation) -> Path:
+    """The other tenant's secretariat has previewed an import and not yet confirmed it."""
+    page = _import(
+        other_secretariat_client,
+        "/other/admin/groups/standard/import/",
+        b"name,version,description,position\nOther standard,V9,,1\n",
+    )
+    name = _confirm_fields(page)["import_file_name"]
+    assert re.fullmatch(r"[0-9a-f]{32}", name), name  # the form the app generates
+    pending = Path(default_storage.path(f"import-export/other/{name}"))
+    assert pending.read_bytes() == b"name,version,description,position\nOther standard,V9,,1\n"
+    return pending
+
+
+@pytest.mark.parametrize("admin_path", ["groups/standard", "membership/member"])
+def test_import_confirmation_refuses_any_file_name_but_the_generated_form(
+    secretariat_client: Client,
+    other_secretariat_client: Client,
+    org: Organisation,
+    other_org: Organisation,
+    others_pending_import: Path,
+    admin_path: str,
+) -> None:
+    name = others_pending_import.name
+    before = others_pending_import.read_bytes()
+    crafted = [
+        f"../other/{name}",
+        f"..%2Fother%2F{name}",
+        f"..\\other\\{name}",
+        f"/../other/{name}",
+        str(others_pending_import),  # the absolute path on this server
+        f"other/{name}",
+        f"./{name}",
+        f"{name}.csv",
+        f"{name}/",
+        f"{name}\n",
+        f" {name}",
+        name.upper(),
+        name[:-1],
+        "..",
+        ".",
+        "",
+    ]
+    for posted in crafted:
+        response = secretariat_client.post(
+            f"/alu/admin/{admin_path}/process_import/",
+            {"import_file_name": posted, "original_file_name": "x.csv", "format": "0"},
+            follow=True,
+        )
+        assert response.redirect_chain == [(f"/alu/admin/{admin_path}/import/", 302)], posted
+        assert REFUSED in response.content.decode(), posted
+        assert others_pending_import.read_bytes() == before, posted
+    with scopes_disabled():
+        assert not Standard.objects.exists()
+        assert not Member.objects.exists()
+        assert not AuditEntry.objects.filter(action="import").exists()
+    # The other tenant's import is still waiting for it, whole, and goes through when confirmed.
+    confirmed = other_secretariat_client.post(
+        "/other/admin/groups/standard/process_import/",
+        {"import_file_name": name, "original_file_name": "import.csv", "format": "0"},
+    )
+    assert confirmed.status_code == 302
+    with scopes_disabled():
+        assert list(Standard.objects.values_list("organisation__slug", "name")) == [
+            ("other", "Other standard")
+        ]
+    assert not others_pending_import.exists()  # removed once imported
+
+
+def test_import_confirmation_of_a_well_formed_unknown_name_is_refused(
+    secretariat_client: Client, others_pending_import: Path
+) -> None:
+    before = others_pending_import.read_bytes()
+    for posted in (others_pending_import.name, uuid.uuid4().hex):
+        response = secretariat_client.post(
+            "/alu/admin/groups/standard/process_import/",
+            {"import_file_name": posted, "original_file_name": "x.csv", "format": "0"},
+            follow=True,
+        )
+        assert response.redirect_chain == [("/alu/admin/groups/standard/import/", 302)]
+        assert (
+            "This import is no longer waiting for confirmation. Upload the file again."
+            in response.content.decode()
+        )
+    assert others_pending_import.read_bytes() == before
+    with scopes_disabled():
+        assert not Standard.objects.exists()
+
+
+def test_import_storage_itself_never_joins_a_name_of_another_form(org: Organisation) -> None:
+    with scope(organisation=org):
+        generated = TenantImportStorage()
+        generated.save(b"a,b\n")
+        assert generated.name is not None
+        assert IMPORT_FILE_NAME.fullmatch(generated.name)
+        assert generated.get_full_path() == f"import-export/alu/{generated.name}"
+        assert TenantImportStorage(name=generated.name).read() == b"a,b\n"
+        generated.remove()
+        for crafted in (f"../other/{generated.name}", f"{generated.name}/", ""):
+            with pytest.raises(SuspiciousFileOperation):
+                TenantImportStorage(name=crafted)
 
 
 def test_export_contains_only_the_tenants_rows(
