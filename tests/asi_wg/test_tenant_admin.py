@@ -3,6 +3,7 @@ inside it nothing of another tenant is visible or reachable."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import uuid
@@ -142,20 +143,43 @@ def test_secretariat_sees_its_own_rows_and_no_others(
 
 
 def test_foreign_key_choices_and_autocomplete_are_scoped(
-    secretariat_client: Client, alu_rows: dict[str, object], other_rows: dict[str, object]
+    secretariat_client: Client,
+    alu_rows: dict[str, object],
+    other_rows: dict[str, object],
+    other_org: Organisation,
 ) -> None:
+    # A plain list of choices (the standards in scope of a group) offers this tenant's only.
+    StandardFactory.create(organisation=other_org, name="Other Body Standard", version="V7")
+    add_group = secretariat_client.get("/alu/admin/groups/workinggroup/add/").content.decode()
+    assert _options(add_group, "standards") == ["Alu Performance Standard V1"]
+
+    # A group is picked through this tenant's own autocomplete, with nothing listed up front...
     add_phase = secretariat_client.get("/alu/admin/groups/phase/add/").content.decode()
-    assert "Alu Circularity" in add_phase or "autocomplete" in add_phase
+    group_select = re.search(r'<select name="group"[^>]*>', add_phase)
+    assert group_select is not None
+    assert 'data-ajax--url="/alu/admin/autocomplete/"' in group_select.group(0)
+    assert _options(add_phase, "group") == []
     assert "Water Stewardship" not in add_phase
 
+    # ... which answers with this tenant's groups, all of them and nothing else.
     response = secretariat_client.get(
         "/alu/admin/autocomplete/",
         {"app_label": "groups", "model_name": "phase", "field_name": "group", "term": ""},
     )
     assert response.status_code == 200
     names = [item["text"] for item in response.json()["results"]]
-    assert "Alu Circularity" in names
-    assert "Water Stewardship" not in names
+    assert sorted(names) == ["Alu Circularity", "Alu Nature"]
+
+
+def _options(page: str, field: str) -> list[str]:
+    """The labels of the options a select offers (the empty choice left out)."""
+    select = re.search(rf'<select name="{field}"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None, f"no select for {field}"
+    return [
+        label.strip()
+        for value, label in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select[1])
+        if value
+    ]
 
 
 def test_forged_post_with_another_tenants_group_changes_nothing(
@@ -407,16 +431,36 @@ def test_export_contains_only_the_tenants_rows(
 def test_bad_import_file_gives_a_clear_message_and_writes_nothing(
     secretariat_client: Client, org: Organisation
 ) -> None:
-    page = _import(
-        secretariat_client, "/alu/admin/groups/standard/import/", b"\xff\xfe\x00garbage\x81\n"
+    page = html.unescape(
+        _import(
+            secretariat_client,
+            "/alu/admin/groups/standard/import/",
+            b"\xff\xfe\x00garbage\x81\n",
+        )
     )
-    assert "error" in page.lower()
-    page = _import(
-        secretariat_client, "/alu/admin/groups/standard/import/", b"wrong,headers\n1,2\n"
+    # Said on the file field, and the upload form is offered again, not a confirmation.
+    assert re.search(
+        r'<ul class="errorlist"[^>]*><li>[^<]*encountered while trying to read file\. '
+        r"Ensure you have chosen the correct format for the file\.</li></ul>",
+        page,
+    ), page
+    assert 'name="import_file"' in page
+    assert 'name="import_file_name"' not in page
+    assert "Traceback" not in page
+
+    page = html.unescape(
+        _import(secretariat_client, "/alu/admin/groups/standard/import/", b"wrong,headers\n1,2\n")
     )
-    assert "error" in page.lower() or "required" in page.lower()
+    assert "Nothing was imported. Correct the file and upload it again." in page
+    assert (
+        "The following fields are declared in 'import_id_fields' but are not present in the "
+        "file headers: name, version"
+    ) in page
+    assert 'name="import_file_name"' not in page
+    assert "Traceback" not in page
     with scopes_disabled():
         assert not org.standards.exists()
+        assert not AuditEntry.objects.filter(action="import").exists()
 
 
 def test_view_on_site_links_straight_to_the_public_page(
