@@ -9,6 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from django.db import connection, connections
@@ -243,14 +244,10 @@ def test_group_limit_holds_when_two_groups_seat_the_same_member_at_once(
                 )
             )
             ApplicationFactory.create(group=group)  # someone else waits: oversubscribed
-        outcomes = race(
-            org,
-            [
-                (lambda rep=rep: services.seat_take(application=rep, acting_user=secretariat))
-                for rep in reps
-            ],
-            timeout=60,
-        )
+        jobs: list[Callable[[], object]] = [
+            partial(services.seat_take, application=rep, acting_user=secretariat) for rep in reps
+        ]
+        outcomes = race(org, jobs, timeout=60)
         with scopes_disabled():
             held = Seat.objects.filter(member=member, ended_at__isnull=True).count()
             Seat.objects.filter(member=member).update(
