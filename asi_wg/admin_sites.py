@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from functools import update_wrapper
 from typing import Any, cast
@@ -20,7 +22,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AdminSplitDateTime, RelatedFieldWidgetWrapper
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.base import ContentFile
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -30,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import get_scope
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ConfirmImportForm
 from import_export.tmp_storages import MediaStorage
 
 from asi_wg.audit import audit_record
@@ -113,18 +117,62 @@ tenant_admin_site = TenantAdminSite(name="tenant_admin")
 platform_admin_site = PlatformAdminSite(name="admin")
 
 
+IMPORT_FILE_NAME = re.compile(r"[0-9a-f]{32}")
+"""The name a pending import is kept under between preview and confirmation: a random hex UUID,
+made here and nowhere else. It is all the confirmation step may post back; the tenant's folder
+is added on the server."""
+
+
+def import_file_name_new() -> str:
+    return uuid.uuid4().hex
+
+
 class TenantImportStorage(MediaStorage):
     """Keeps an uploaded import between preview and confirmation in the tenant's own folder of
     the shared media storage: every web worker can read it, and a file name taken from another
-    tenant's preview is simply not found."""
+    tenant's preview is simply not found.
+
+    Only a name of the generated form (``IMPORT_FILE_NAME``) is ever joined to that folder, so a
+    name like ``../other/<name>`` cannot reach another tenant's pending file (the storage would
+    accept it: it only keeps paths inside the media root). ``TenantConfirmImportForm`` refuses
+    such a name with a message first; the check here keeps any other caller out too.
+    """
+
+    name: str | None
 
     def __init__(self, **kwargs: Any) -> None:
+        name = kwargs.get("name")
+        if name is not None and not IMPORT_FILE_NAME.fullmatch(name):
+            raise SuspiciousFileOperation("A pending import is only ever named by a hex UUID.")
         super().__init__(**kwargs)
         organisation = get_scope().get("organisation")
         slug = getattr(organisation, "slug", None)
         if not slug:
             raise PermissionError("An import is only ever stored within a tenant's scope.")
         self.MEDIA_FOLDER = f"import-export/{slug}"
+
+    def save(self, data: bytes) -> None:
+        if not self.name:
+            self.name = import_file_name_new()
+        path = self.get_full_path()
+        saved = self._storage.save(path, ContentFile(data))  # type: ignore[attr-defined]
+        if saved != path:  # renamed by the storage: the name posted back would not find it
+            self._storage.delete(saved)  # type: ignore[attr-defined]
+            raise FileExistsError(path)
+
+
+class TenantConfirmImportForm(ConfirmImportForm):
+    """The confirmation step's hidden fields. The stock form keeps only the last part of the
+    posted file name (``../other/<name>`` becomes ``<name>``); here anything but the exact
+    generated form is refused, unstripped and unaltered."""
+
+    import_file_name = forms.CharField(widget=forms.HiddenInput(), strip=False)
+
+    def clean_import_file_name(self) -> str:
+        name = str(self.cleaned_data["import_file_name"])
+        if not IMPORT_FILE_NAME.fullmatch(name):
+            raise ValidationError(_("Not a file name this site gives out."), code="invalid")
+        return name
 
 
 class AccessibleAdminMixin:
@@ -168,6 +216,7 @@ class TenantModelAdmin(AccessibleAdminMixin, ImportExportModelAdmin):
     """A tenant-owned model's admin: secretariat only, tenant set on save, every change audited."""
 
     tmp_storage_class = TenantImportStorage
+    confirm_form_class = TenantConfirmImportForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     import_formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
@@ -178,13 +227,27 @@ class TenantModelAdmin(AccessibleAdminMixin, ImportExportModelAdmin):
         )
 
     def process_import(self, request: HttpRequest, **kwargs: Any) -> Any:
-        # import-export indexes its format list with the posted number unchecked.
-        posted = request.POST.get("format", "")
-        if request.method == "POST" and not (
-            posted.isdigit() and int(posted) < len(self.get_import_formats())
-        ):
-            messages.error(request, _("This import cannot be confirmed. Upload the file again."))
-            return redirect(self._admin_url("import"))
+        if request.method == "POST":
+            # import-export indexes its format list with the posted number unchecked, and the
+            # stock confirmation page for a bad form offers the same bad form to confirm again.
+            posted = request.POST.get("format", "")
+            form = self.create_confirm_form(request)
+            if "import_file_name" in form.errors:
+                messages.error(
+                    request,
+                    _(
+                        "This import cannot be confirmed: the file it names is not one this "
+                        "site gave out. Nothing was imported. Upload the file again."
+                    ),
+                )
+                return redirect(self._admin_url("import"))
+            if form.errors or not (
+                posted.isdigit() and int(posted) < len(self.get_import_formats())
+            ):
+                messages.error(
+                    request, _("This import cannot be confirmed. Upload the file again.")
+                )
+                return redirect(self._admin_url("import"))
         try:
             return super().process_import(request, **kwargs)
         except FileNotFoundError:

@@ -3,14 +3,22 @@ inside it nothing of another tenant is visible or reachable."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
+import uuid
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.test import Client
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
+from asi_wg.admin_sites import IMPORT_FILE_NAME, TenantImportStorage
 from asi_wg.models import AuditEntry, Organisation, User
-from groups.models import FocusArea, Phase, WorkingGroup
+from groups.models import FocusArea, Phase, Standard, WorkingGroup
+from membership.models import Member
 from tests.factories import (
     FocusAreaFactory,
     GroupLinkageFactory,
@@ -135,20 +143,43 @@ def test_secretariat_sees_its_own_rows_and_no_others(
 
 
 def test_foreign_key_choices_and_autocomplete_are_scoped(
-    secretariat_client: Client, alu_rows: dict[str, object], other_rows: dict[str, object]
+    secretariat_client: Client,
+    alu_rows: dict[str, object],
+    other_rows: dict[str, object],
+    other_org: Organisation,
 ) -> None:
+    # A plain list of choices (the standards in scope of a group) offers this tenant's only.
+    StandardFactory.create(organisation=other_org, name="Other Body Standard", version="V7")
+    add_group = secretariat_client.get("/alu/admin/groups/workinggroup/add/").content.decode()
+    assert _options(add_group, "standards") == ["Alu Performance Standard V1"]
+
+    # A group is picked through this tenant's own autocomplete, with nothing listed up front...
     add_phase = secretariat_client.get("/alu/admin/groups/phase/add/").content.decode()
-    assert "Alu Circularity" in add_phase or "autocomplete" in add_phase
+    group_select = re.search(r'<select name="group"[^>]*>', add_phase)
+    assert group_select is not None
+    assert 'data-ajax--url="/alu/admin/autocomplete/"' in group_select.group(0)
+    assert _options(add_phase, "group") == []
     assert "Water Stewardship" not in add_phase
 
+    # ... which answers with this tenant's groups, all of them and nothing else.
     response = secretariat_client.get(
         "/alu/admin/autocomplete/",
         {"app_label": "groups", "model_name": "phase", "field_name": "group", "term": ""},
     )
     assert response.status_code == 200
     names = [item["text"] for item in response.json()["results"]]
-    assert "Alu Circularity" in names
-    assert "Water Stewardship" not in names
+    assert sorted(names) == ["Alu Circularity", "Alu Nature"]
+
+
+def _options(page: str, field: str) -> list[str]:
+    """The labels of the options a select offers (the empty choice left out)."""
+    select = re.search(rf'<select name="{field}"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None, f"no select for {field}"
+    return [
+        label.strip()
+        for value, label in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select[1])
+        if value
+    ]
 
 
 def test_forged_post_with_another_tenants_group_changes_nothing(
@@ -226,15 +257,7 @@ def test_import_preview_then_confirm_writes_into_the_tenant(
     assert "Shared Slug Group" in page  # the dry-run preview
     with scopes_disabled():
         assert not WorkingGroup.objects.filter(name="Shared Slug Group").exists()
-    import re
-
-    fields = dict(
-        re.findall(
-            r'name="(import_file_name|original_file_name|format|resource)"'
-            r'[^>]*value="([^"]*)"',
-            page,
-        )
-    )
+    fields = _confirm_fields(page)
     assert fields["import_file_name"]
     response = secretariat_client.post("/alu/admin/groups/workinggroup/process_import/", fields)
     assert response.status_code == 302
@@ -260,15 +283,7 @@ def test_import_confirmation_of_another_tenants_upload_is_refused(
         "/other/admin/groups/standard/import/",
         b"name,version,description,position\nOther standard,V9,,1\n",
     )
-    import re
-
-    fields = dict(
-        re.findall(
-            r'name="(import_file_name|original_file_name|format|resource)"'
-            r'[^>]*value="([^"]*)"',
-            page,
-        )
-    )
+    fields = _confirm_fields(page)
     response = secretariat_client.post(
         "/alu/admin/groups/standard/process_import/", fields, follow=True
     )
@@ -276,6 +291,126 @@ def test_import_confirmation_of_another_tenants_upload_is_refused(
     assert "Upload the file again" in response.content.decode()
     with scopes_disabled():
         assert not org.standards.filter(name="Other standard").exists()
+
+
+def _confirm_fields(page: str) -> dict[str, str]:
+    return dict(
+        re.findall(
+            r'name="(import_file_name|original_file_name|format|resource)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    )
+
+
+REFUSED = (
+    "This import cannot be confirmed: the file it names is not one this site gave out. "
+    "Nothing was imported. Upload the file again."
+)
+
+
+@pytest.fixture
+def others_pending_import(other_secretariat_client: Client, other_org: Organisation) -> Path:
+    """The other tenant's secretariat has previewed an import and not yet confirmed it."""
+    page = _import(
+        other_secretariat_client,
+        "/other/admin/groups/standard/import/",
+        b"name,version,description,position\nOther standard,V9,,1\n",
+    )
+    name = _confirm_fields(page)["import_file_name"]
+    assert re.fullmatch(r"[0-9a-f]{32}", name), name  # the form the app generates
+    pending = Path(default_storage.path(f"import-export/other/{name}"))
+    assert pending.read_bytes() == b"name,version,description,position\nOther standard,V9,,1\n"
+    return pending
+
+
+@pytest.mark.parametrize("admin_path", ["groups/standard", "membership/member"])
+def test_import_confirmation_refuses_any_file_name_but_the_generated_form(
+    secretariat_client: Client,
+    other_secretariat_client: Client,
+    org: Organisation,
+    other_org: Organisation,
+    others_pending_import: Path,
+    admin_path: str,
+) -> None:
+    name = others_pending_import.name
+    before = others_pending_import.read_bytes()
+    crafted = [
+        f"../other/{name}",
+        f"..%2Fother%2F{name}",
+        f"..\\other\\{name}",
+        f"/../other/{name}",
+        str(others_pending_import),  # the absolute path on this server
+        f"other/{name}",
+        f"./{name}",
+        f"{name}.csv",
+        f"{name}/",
+        f"{name}\n",
+        f" {name}",
+        name.upper(),
+        name[:-1],
+        "..",
+        ".",
+        "",
+    ]
+    for posted in crafted:
+        response = secretariat_client.post(
+            f"/alu/admin/{admin_path}/process_import/",
+            {"import_file_name": posted, "original_file_name": "x.csv", "format": "0"},
+            follow=True,
+        )
+        assert response.redirect_chain == [(f"/alu/admin/{admin_path}/import/", 302)], posted
+        assert REFUSED in response.content.decode(), posted
+        assert others_pending_import.read_bytes() == before, posted
+    with scopes_disabled():
+        assert not Standard.objects.exists()
+        assert not Member.objects.exists()
+        assert not AuditEntry.objects.filter(action="import").exists()
+    # The other tenant's import is still waiting for it, whole, and goes through when confirmed.
+    confirmed = other_secretariat_client.post(
+        "/other/admin/groups/standard/process_import/",
+        {"import_file_name": name, "original_file_name": "import.csv", "format": "0"},
+    )
+    assert confirmed.status_code == 302
+    with scopes_disabled():
+        assert list(Standard.objects.values_list("organisation__slug", "name")) == [
+            ("other", "Other standard")
+        ]
+    assert not others_pending_import.exists()  # removed once imported
+
+
+def test_import_confirmation_of_a_well_formed_unknown_name_is_refused(
+    secretariat_client: Client, others_pending_import: Path
+) -> None:
+    before = others_pending_import.read_bytes()
+    for posted in (others_pending_import.name, uuid.uuid4().hex):
+        response = secretariat_client.post(
+            "/alu/admin/groups/standard/process_import/",
+            {"import_file_name": posted, "original_file_name": "x.csv", "format": "0"},
+            follow=True,
+        )
+        assert response.redirect_chain == [("/alu/admin/groups/standard/import/", 302)]
+        assert (
+            "This import is no longer waiting for confirmation. Upload the file again."
+            in response.content.decode()
+        )
+    assert others_pending_import.read_bytes() == before
+    with scopes_disabled():
+        assert not Standard.objects.exists()
+
+
+def test_import_storage_itself_never_joins_a_name_of_another_form(org: Organisation) -> None:
+    with scope(organisation=org):
+        generated = TenantImportStorage()
+        generated.save(b"a,b\n")
+        assert generated.name is not None
+        assert IMPORT_FILE_NAME.fullmatch(generated.name)
+        assert generated.get_full_path() == f"import-export/alu/{generated.name}"
+        assert TenantImportStorage(name=generated.name).read() == b"a,b\n"
+        generated.remove()
+        for crafted in (f"../other/{generated.name}", f"{generated.name}/", ""):
+            with pytest.raises(SuspiciousFileOperation):
+                TenantImportStorage(name=crafted)
 
 
 def test_export_contains_only_the_tenants_rows(
@@ -296,16 +431,36 @@ def test_export_contains_only_the_tenants_rows(
 def test_bad_import_file_gives_a_clear_message_and_writes_nothing(
     secretariat_client: Client, org: Organisation
 ) -> None:
-    page = _import(
-        secretariat_client, "/alu/admin/groups/standard/import/", b"\xff\xfe\x00garbage\x81\n"
+    page = html.unescape(
+        _import(
+            secretariat_client,
+            "/alu/admin/groups/standard/import/",
+            b"\xff\xfe\x00garbage\x81\n",
+        )
     )
-    assert "error" in page.lower()
-    page = _import(
-        secretariat_client, "/alu/admin/groups/standard/import/", b"wrong,headers\n1,2\n"
+    # Said on the file field, and the upload form is offered again, not a confirmation.
+    assert re.search(
+        r'<ul class="errorlist"[^>]*><li>[^<]*encountered while trying to read file\. '
+        r"Ensure you have chosen the correct format for the file\.</li></ul>",
+        page,
+    ), page
+    assert 'name="import_file"' in page
+    assert 'name="import_file_name"' not in page
+    assert "Traceback" not in page
+
+    page = html.unescape(
+        _import(secretariat_client, "/alu/admin/groups/standard/import/", b"wrong,headers\n1,2\n")
     )
-    assert "error" in page.lower() or "required" in page.lower()
+    assert "Nothing was imported. Correct the file and upload it again." in page
+    assert (
+        "The following fields are declared in 'import_id_fields' but are not present in the "
+        "file headers: name, version"
+    ) in page
+    assert 'name="import_file_name"' not in page
+    assert "Traceback" not in page
     with scopes_disabled():
         assert not org.standards.exists()
+        assert not AuditEntry.objects.filter(action="import").exists()
 
 
 def test_view_on_site_links_straight_to_the_public_page(

@@ -96,17 +96,31 @@ def test_phone_group_page_does_not_scroll_sideways(phone_page: Page) -> None:
 
 def test_first_tab_reaches_skip_link_and_enter_moves_focus_to_main(page: Page) -> None:
     page.goto("/asi/")
+    skip = page.get_by_role("link", name="Skip to content")
+    # Hidden until focused: wholly off screen.
+    hidden = skip.bounding_box()
+    assert hidden is not None
+    assert hidden["x"] + hidden["width"] <= 0 or hidden["y"] + hidden["height"] <= 0, hidden
 
     page.keyboard.press("Tab")
 
-    skip = page.get_by_role("link", name="Skip to content")
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Skip to content"
-    # Hidden until focused, then on screen where a sighted keyboard user sees it.
+    # Then wholly on screen, big enough to see and to hit (the 24 by 24 pixels of WCAG 2.2's
+    # target size), and on top: what lies at its centre is the link itself.
     box = skip.bounding_box()
     assert box is not None
-    assert box["x"] >= 0
-    assert box["y"] >= 0
-    assert box["width"] > 0
+    left, top = box["x"], box["y"]
+    right, bottom = left + box["width"], top + box["height"]
+    assert left >= 0, box
+    assert top >= 0, box
+    assert right <= DESKTOP["width"], box
+    assert bottom <= DESKTOP["height"], box
+    assert min(box["width"], box["height"]) >= 24, box
+    on_top = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y)?.closest('a')?.textContent.trim()",
+        [(left + right) / 2, (top + bottom) / 2],
+    )
+    assert on_top == "Skip to content"
 
     page.keyboard.press("Enter")
 

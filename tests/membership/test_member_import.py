@@ -323,7 +323,11 @@ def test_wrong_headers_get_one_error_naming_missing_and_unknown_columns(
     assert "Nothing was imported" in page
     assert "Traceback" not in page
     assert "Line number" not in page  # no per-row noise: the rows were not read
-    assert "confirm" not in page.lower() or 'name="import_file_name"' not in page
+    # No way to confirm the file: the upload form again, no confirmation form or button.
+    assert 'name="import_file"' in page
+    assert 'name="import_file_name"' not in page
+    assert f'action="{PROCESS}"' not in page
+    assert 'value="Confirm import"' not in page
     assert_nothing_written(org)
 
 

@@ -2,10 +2,14 @@
 
 After every step (and the promotion job that follows it) three facts must hold:
 1. seats held plus open offers never exceed the cap;
-2. a second representative of a Member is never seated without a recorded override, unless
-   capacity allowed it at that moment (a free seat and nobody from another Member waiting; who
-   counts as waiting: an eligible applicant, IPAF participants included, whose Member holds no
-   seat or offer in the group, so that they would not be a second representative themselves);
+2. a second representative of a Member (one whose Member already holds a seat or an open offer
+   in the group) is never seated by staff, offered a seat by the job, or seated by accepting an
+   offer, unless capacity allowed it at that moment (a free seat and nobody from another Member
+   waiting; who counts as waiting: an eligible applicant, IPAF participants included, whose
+   Member holds no seat or offer in the group, so that they would not be a second representative
+   themselves) or staff recorded an override. When an offer is accepted, its own seat counts as
+   free and the offer itself does not count as the Member's (``excluding_offer`` in the rules);
+   an offer carries no override. (Acceptance breaks this today: see the xfail test below.)
 3. once the jobs have run, no seat is free while an eligible person waits without an offer.
 The facts are checked against the database with logic written here, not with membership.rules.
 """
@@ -13,13 +17,14 @@ The facts are checked against the database with logic written here, not with mem
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from asi_wg.errors import DomainError
@@ -53,8 +58,9 @@ steps = st.lists(
 
 
 class World:
-    def __init__(self, org: Organisation, staff: User) -> None:
+    def __init__(self, org: Organisation, staff: User, *, check_accepts: bool = True) -> None:
         self.org, self.staff = org, staff
+        self.check_accepts = check_accepts
         self.group = WorkingGroupFactory.create(organisation=org, seat_cap=2)
         alu = MemberFactory.create(organisation=org, name="Alu One")
         shared = MemberFactory.create(organisation=org, name="Shared Member")
@@ -105,13 +111,14 @@ class World:
         elif action in {"accept", "decline"}:
             offer = Offer.objects.filter(application=application, status="open").first()
             if offer and action == "accept":
-                services.offer_accept(offer=offer, user=profile.user)
+                self.accept(offer)
             elif offer:
                 services.offer_decline(offer=offer, user=profile.user)
 
     def seat(self, application: Application, *, override: bool) -> None:
         # What the Terms of Reference allow, worked out here independently of membership.rules.
         member_id = application.profile.member_id
+        self.group.refresh_from_db()  # the cap may have changed
         held = self.held_seats()
         open_offers = self.open_offers()
         represented = self.represented(held, open_offers)
@@ -126,21 +133,48 @@ class World:
         if holds_already and not capacity_allows:
             assert seat.override_reason, "a second representative sat without a recorded override"
 
+    def accept(self, offer: Offer) -> None:
+        # The offer's own seat counts as free, and its holder as not yet represented: accepting
+        # turns that seat into a seat taken (``excluding_offer`` in membership.rules).
+        application = offer.application
+        member_id = application.profile.member_id
+        self.group.refresh_from_db()  # the cap may have changed
+        held = self.held_seats()
+        open_offers = [o for o in self.open_offers() if o.pk != offer.pk]
+        represented = self.represented(held, open_offers)
+        holds_already = member_id is not None and member_id in represented
+        free = self.group.seat_cap - len(held) - len(open_offers)
+        capacity_allows = free > 0 and not self.someone_else_waits(application, represented)
+        seat = services.offer_accept(offer=offer, user=application.applicant)
+        if self.check_accepts and holds_already and not capacity_allows:
+            # Nothing records an override on the way from an offer to a seat.
+            assert seat.override_reason, (
+                f"a second representative of member {member_id} accepted an offer while "
+                f"{'no seat was free' if free <= 0 else 'someone from another Member waits'}"
+            )
+
     def represented(self, held: list[Seat], offers: list[Offer]) -> set[int]:
         """The Members holding a seat or an open offer in the group."""
         members = {s.member_id for s in held} | {o.application.profile.member_id for o in offers}
         return {m for m in members if m is not None}
 
-    def someone_else_waits(self, application: Application, represented: set[int]) -> bool:
+    def someone_else_waits(
+        self,
+        application: Application,
+        represented: set[int],
+        also_waiting: Iterable[Application] = (),
+    ) -> bool:
         """Someone who may take part, of another Member or of none (IPAF), who would not be a
         second representative themselves, applied or waits: a second representative of
-        ``application``'s Member must then wait too."""
+        ``application``'s Member must then wait too. ``also_waiting``: applications that
+        waited at the moment in question but have an offer by now."""
         member_id = application.profile.member_id
-        pending = (
-            Application.objects.filter(group=self.group, status__in=["waiting", "submitted"])
+        pending = [
+            *Application.objects.filter(group=self.group, status__in=["waiting", "submitted"])
             .exclude(pk=application.pk)
-            .select_related("profile__member")
-        )
+            .select_related("profile__member"),
+            *also_waiting,
+        ]
         for other in pending:
             member = other.profile.member
             if member is None:
@@ -165,7 +199,32 @@ class World:
         )
 
     def run_jobs(self) -> None:
-        services.waitlist_promote(group=self.group)
+        self.group.refresh_from_db()  # the cap may have changed
+        held = self.held_seats()
+        offers_before = self.open_offers()
+        made = services.waitlist_promote(group=self.group)
+        made = list(
+            Offer.objects.filter(pk__in=[offer.pk for offer in made])
+            .select_related("application__profile__member")
+            .order_by("pk")
+        )
+        # Each offer as the job made it: after the offers before it, while the people offered
+        # after it were still waiting.
+        for index, offer in enumerate(made):
+            application = offer.application
+            member_id = application.profile.member_id
+            offers_then = offers_before + made[:index]
+            represented = self.represented(held, offers_then)
+            holds_already = member_id is not None and member_id in represented
+            free = self.group.seat_cap - len(held) - len(offers_then)
+            still_waiting = [later.application for later in made[index + 1 :]]
+            capacity_allows = free > 0 and not self.someone_else_waits(
+                application, represented, also_waiting=still_waiting
+            )
+            assert not holds_already or capacity_allows, (
+                f"the job offered a seat to a second representative of member {member_id} "
+                f"while {'no seat was free' if free <= 0 else 'someone from another Member waits'}"
+            )
 
     def check(self) -> None:
         self.group.refresh_from_db()
@@ -202,25 +261,66 @@ class World:
             )
 
 
-@settings(
+PROPERTY = settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+def run_steps(world: World, steps: list[tuple[str, int, int]]) -> None:
+    for action, person, number in steps:
+        try:
+            with transaction.atomic():
+                world.do(action, person, number)
+        except DomainError:
+            pass  # refused with a message: nothing changed, which check() also sees
+        world.run_jobs()
+        world.check()
+
+
+@PROPERTY
 @given(steps=steps)
 def test_any_sequence_keeps_the_rules(
     org: Organisation, secretariat: User, steps: list[tuple[str, int, int]]
 ) -> None:
+    """Staff seating and the job's offers keep the rules; acceptance is checked below."""
     with scope(organisation=org), transaction.atomic():
-        world = World(org, secretariat)
-        for action, person, number in steps:
-            try:
-                with transaction.atomic():
-                    world.do(action, person, number)
-            except DomainError:
-                pass  # refused with a message: nothing changed, which check() also sees
-            world.run_jobs()
-            world.check()
+        run_steps(World(org, secretariat, check_accepts=False), steps)
+        transaction.set_rollback(True)
+
+
+# Two representatives of "Shared Member" (people 1 and 2) are offered the two seats while nobody
+# else waits, as the rule allows; then Alu One (person 0) applies, and person 2 accepts.
+SECOND_REPRESENTATIVE_ACCEPTS = [
+    ("apply", 1, 1),
+    ("waitlist", 1, 1),
+    ("apply", 2, 1),
+    ("waitlist", 2, 1),
+    ("apply", 0, 1),
+    ("accept", 2, 1),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "offer_accept does not apply the one-representative-per-Member rule: an offer made to a "
+        "second representative while capacity allowed is accepted after someone from another "
+        "Member has started waiting. Whether acceptance should re-check it is open: the rule "
+        "counts every open offer as the Member's, so a re-check would refuse the first "
+        "representative's acceptance as well."
+    ),
+)
+@PROPERTY
+@example(steps=SECOND_REPRESENTATIVE_ACCEPTS)
+@given(steps=steps)
+def test_any_sequence_keeps_the_rules_when_offers_are_accepted(
+    org: Organisation, secretariat: User, steps: list[tuple[str, int, int]]
+) -> None:
+    with scope(organisation=org), transaction.atomic():
+        run_steps(World(org, secretariat), steps)
         transaction.set_rollback(True)
 
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from django.db import connection, connections
@@ -56,6 +57,48 @@ def without_lock(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def race(org: Organisation, jobs: list[Callable[[], object]], timeout: float = 120) -> Counter[str]:
+    """Run every job in its own thread, all released at once; return how each one ended.
+
+    Each thread records its own outcome (under a lock); the race is only judged once every
+    thread has finished and recorded one, so a hung or silently lost thread fails the test
+    instead of shrinking the counts."""
+    outcomes: list[str | None] = [None] * len(jobs)
+    barrier = threading.Barrier(len(jobs))
+    lock = threading.Lock()
+
+    def worker(index: int, job: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            with scope(organisation=org):
+                result = job()
+            kind = "seated" if isinstance(result, Seat) else f"returned {result!r}"
+        except DomainError as error:
+            kind = type(error).__name__
+        except Exception as error:  # noqa: BLE001 - counted, and then judged by the test
+            kind = type(error).__name__
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes[index] = kind
+
+    threads = [
+        threading.Thread(target=worker, args=(index, job), daemon=True)
+        for index, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    alive = [index for index, thread in enumerate(threads) if thread.is_alive()]
+    assert not alive, f"threads {alive} still running after {timeout}s"
+    with lock:
+        missing = [index for index, kind in enumerate(outcomes) if kind is None]
+        assert not missing, f"threads {missing} finished without recording an outcome"
+        return Counter(kind for kind in outcomes if kind is not None)
+
+
 class Scenario:
     """28 seats held, one open offer (29 of 30 held): one seat is free for staff seating, and
     the offer may be accepted once. 25 threads seat applicants, 25 accept the same offer."""
@@ -97,31 +140,7 @@ class Scenario:
         return [job for pair in zip(seat_jobs, accept_jobs, strict=True) for job in pair]
 
     def run(self) -> Counter[str]:
-        outcomes: Counter[str] = Counter()
-        barrier = threading.Barrier(THREADS)
-        lock = threading.Lock()
-
-        def worker(job: Callable[[], object]) -> None:
-            try:
-                barrier.wait()
-                with scope(organisation=self.org):
-                    result = job()
-                kind = "seated" if isinstance(result, Seat) else "other"
-            except DomainError as error:
-                kind = type(error).__name__
-            except Exception as error:  # noqa: BLE001 - the unique constraint is a valid refusal
-                kind = type(error).__name__
-            finally:
-                connections.close_all()
-            with lock:
-                outcomes[kind] += 1
-
-        threads = [threading.Thread(target=worker, args=(job,)) for job in self.jobs()]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        return outcomes
+        return race(self.org, self.jobs())
 
     def held(self) -> tuple[int, int, int]:
         with scopes_disabled():
@@ -187,7 +206,6 @@ def test_group_limit_holds_when_two_groups_seat_the_same_member_at_once(
 ) -> None:
     """With Members limited to one group, two secretariat members seating the same Member's two
     representatives in two oversubscribed groups at the same moment: one is refused."""
-    from membership.models import Member
     from tests.factories import MemberFactory, ParticipantProfileFactory
 
     org.member_group_limit = 1
@@ -203,7 +221,8 @@ def test_group_limit_holds_when_two_groups_seat_the_same_member_at_once(
 
     monkeypatch.setattr(rules.GroupState, "read", staticmethod(slow_read))
 
-    def contest(lock: bool) -> Counter[str]:
+    def contest(lock: bool) -> tuple[Counter[str], int]:
+        """Both sides at once; how each ended, and how many seats the Member then holds."""
         if not lock:
             # The group row only (FOR UPDATE OF): a plain join would lock the tenant row too.
             monkeypatch.setattr(
@@ -225,35 +244,21 @@ def test_group_limit_holds_when_two_groups_seat_the_same_member_at_once(
                 )
             )
             ApplicationFactory.create(group=group)  # someone else waits: oversubscribed
-        outcomes: Counter[str] = Counter()
-        barrier = threading.Barrier(2)
-
-        def seat(application: Application) -> None:
-            try:
-                barrier.wait()
-                with scope(organisation=org):
-                    services.seat_take(application=application, acting_user=secretariat)
-                outcomes["seated"] += 1
-            except DomainError as error:
-                outcomes[type(error).__name__] += 1
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=seat, args=(rep,)) for rep in reps]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        jobs: list[Callable[[], object]] = [
+            partial(services.seat_take, application=rep, acting_user=secretariat) for rep in reps
+        ]
+        outcomes = race(org, jobs, timeout=60)
         with scopes_disabled():
+            held = Seat.objects.filter(member=member, ended_at__isnull=True).count()
             Seat.objects.filter(member=member).update(
                 ended_at=timezone.now(), end_reason=Seat.EndReason.OTHER
             )
-        return outcomes
+        return outcomes, held
 
     for _repetition in range(5):
-        assert contest(lock=True) == Counter({"seated": 1, "RuleBlocks": 1})
-    with scopes_disabled():
-        assert Member.objects.get(pk=member.pk).name == "Busy Metals"
+        # One side seated, the other refused by the group limit: the Member sits in one group.
+        assert contest(lock=True) == (Counter({"seated": 1, "RuleBlocks": 1}), 1)
     # Control: with only the group rows locked, both sides read "no other group" and both sit.
     controls = [contest(lock=False) for _ in range(3)]
-    assert max(c["seated"] for c in controls) == 2, controls
+    assert max(held for _outcomes, held in controls) == 2, controls
+    assert Counter({"seated": 2}) in [outcomes for outcomes, _held in controls], controls
