@@ -356,3 +356,44 @@ def participation_summary(group: WorkingGroup) -> dict[str, Any]:
 def group_page_participation(group: WorkingGroup, request: HttpRequest) -> dict[str, Any]:
     """The group page's "who takes part" section (registered with ``groups.page``)."""
     return {"participation": participation_summary(group)}
+
+
+# --- The staff index -------------------------------------------------------------------------
+
+
+def groups_overview(organisation: Organisation) -> list[WorkingGroup]:
+    """The tenant's groups for the staff index, each annotated with seats held, open offers,
+    applicants waiting and awaiting selection (one query: correlated counts)."""
+
+    def count_of(queryset: QuerySet[Any]) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                queryset.filter(group=OuterRef("pk"))
+                .order_by()
+                .values("group")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+
+    groups: list[WorkingGroup] = list(
+        WorkingGroup.objects.filter(organisation=organisation)
+        .select_related("parent")
+        .annotate(
+            seats_held=count_of(Seat.objects.filter(ended_at__isnull=True)),
+            open_offers=count_of(Offer.objects.filter(status=Offer.Status.OPEN)),
+            waiting=count_of(Application.objects.filter(status=Application.Status.WAITING)),
+            submitted=count_of(Application.objects.filter(status=Application.Status.SUBMITTED)),
+        )
+    )
+    groups.sort(
+        key=lambda g: (
+            g.parent.number if g.parent else g.number,
+            g.parent_id is not None,
+            g.number,
+            g.name,
+        )
+    )
+    return groups
