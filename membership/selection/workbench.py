@@ -278,7 +278,51 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
     (group focus areas, applications with their focus areas, seats, open offers, segments of
     the Members involved, the tenant's segments, the Members' seats and open offers in other
     groups)."""
-    organisation = group.organisation
+    rows = _read_group(group)
+    seat_rows, offer_rows = _seat_rows(rows), _offer_rows(rows)
+    data = _selection_input(group, rows, seat_rows, offer_rows)
+    slate = propose_slate(data)
+    return Workbench(
+        group=group,
+        data=data,
+        slate=slate,
+        seats=seat_rows,
+        offers=offer_rows,
+        rows=_applicant_rows(rows, data, slate),
+        dimensions=diversity(data, slate),
+        focus_areas=rows.focus_areas,
+    )
+
+
+@dataclass(frozen=True)
+class _GroupRows:
+    """One group's rows, read once, and the traits of its applicants."""
+
+    focus_areas: list[FocusArea]
+    applications: dict[int, Application]
+    """The group's applications that staff may act on, are offered a seat or hold one, by id,
+    in waiting-list order."""
+    seats: list[Seat]
+    offers: list[Offer]
+    segments: Mapping[int, tuple[str, ...]]
+    """Per Member id, its value-chain segments in the tenant's order."""
+    seated_elsewhere: Mapping[int, Mapping[int, str]]
+    """Per Member id, the other groups (id: name) in which it holds a seat."""
+    offered_elsewhere: Mapping[int, Mapping[int, str]]
+    """Per Member id, the other groups in which it holds an open offer."""
+    segment_names: tuple[str, ...]
+
+    def traits_of(self, application: Application) -> Traits:
+        return _traits(
+            application.profile,
+            application.profile.member,
+            self.segments,
+            (area.pk for area in application.focus_areas.all()),
+        )
+
+
+def _read_group(group: WorkingGroup) -> _GroupRows:
+    """The queries: the group's own rows, then what its Members hold elsewhere."""
     focus_areas = _ordered_focus_areas(list(FocusArea.objects.filter(group=group)))
     applications = list(
         Application.objects.filter(
@@ -293,7 +337,6 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
         .prefetch_related("focus_areas")
         .order_by("-priority", "applied_at", "id")
     )
-    by_id = {application.pk: application for application in applications}
     seats = list(
         Seat.objects.filter(group=group, ended_at__isnull=True)
         .select_related("holder", "member")
@@ -305,6 +348,23 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
     member_ids = {a.profile.member_id for a in applications if a.profile.member_id} | {
         s.member_id for s in seats if s.member_id
     }
+    return _GroupRows(
+        focus_areas=focus_areas,
+        applications={application.pk: application for application in applications},
+        seats=seats,
+        offers=offers,
+        segments=_member_segments(member_ids),
+        seated_elsewhere=_seated_elsewhere(group, member_ids),
+        offered_elsewhere=_offered_elsewhere(group, member_ids),
+        segment_names=tuple(
+            ValueChainSegment.objects.filter(organisation=group.organisation).values_list(
+                "name", flat=True
+            )
+        ),
+    )
+
+
+def _member_segments(member_ids: set[int]) -> dict[int, tuple[str, ...]]:
     segments: dict[int, list[str]] = defaultdict(list)
     through = Member.segments.through
     for member_id, name in (
@@ -313,7 +373,10 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
         .values_list("member_id", "valuechainsegment__name")
     ):
         segments[member_id].append(name)
-    segment_map = {member_id: tuple(names) for member_id, names in segments.items()}
+    return {member_id: tuple(names) for member_id, names in segments.items()}
+
+
+def _seated_elsewhere(group: WorkingGroup, member_ids: set[int]) -> dict[int, dict[int, str]]:
     elsewhere: dict[int, dict[int, str]] = defaultdict(dict)
     for member_id, group_id, group_name in (
         Seat.objects.filter(member_id__in=member_ids, ended_at__isnull=True)
@@ -323,8 +386,12 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
         .distinct()
     ):
         elsewhere[member_id][group_id] = group_name
+    return elsewhere
+
+
+def _offered_elsewhere(group: WorkingGroup, member_ids: set[int]) -> dict[int, dict[int, str]]:
     # An open offer in another group counts for the group limit too: it may yet be accepted.
-    offered_elsewhere: dict[int, dict[int, str]] = defaultdict(dict)
+    offered: dict[int, dict[int, str]] = defaultdict(dict)
     for member_id, group_id, group_name in (
         Offer.objects.filter(
             application__profile__member_id__in=member_ids, status=Offer.Status.OPEN
@@ -334,38 +401,45 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
         .values_list("application__profile__member_id", "group_id", "group__name")
         .distinct()
     ):
-        offered_elsewhere[member_id][group_id] = group_name
-    segment_names = tuple(
-        ValueChainSegment.objects.filter(organisation=organisation).values_list("name", flat=True)
-    )
+        offered[member_id][group_id] = group_name
+    return offered
 
-    def traits_of(application: Application) -> Traits:
-        return _traits(
-            application.profile,
-            application.profile.member,
-            segment_map,
-            (area.pk for area in application.focus_areas.all()),
-        )
 
+def _seat_rows(rows: _GroupRows) -> list[HolderRow]:
     seat_rows = []
-    for seat in seats:
-        application = by_id.get(seat.application_id) if seat.application_id else None
+    for seat in rows.seats:
+        application = rows.applications.get(seat.application_id) if seat.application_id else None
         if application is not None:
-            traits = traits_of(application)
+            traits = rows.traits_of(application)
         elif seat.member is not None:
-            traits = _member_traits(seat.member, segment_map)
+            traits = _member_traits(seat.member, rows.segments)
         else:
             traits = Traits(perspective=IPAF if seat.affiliation == IPAF else EXPERT)
         seat_rows.append(HolderRow(seat=seat, offer=None, application=application, traits=traits))
+    return seat_rows
+
+
+def _offer_rows(rows: _GroupRows) -> list[HolderRow]:
     offer_rows = []
-    for offer in offers:
-        application = by_id[offer.application_id]
+    for offer in rows.offers:
+        application = rows.applications[offer.application_id]
         offer.application = application
         offer_rows.append(
             HolderRow(
-                seat=None, offer=offer, application=application, traits=traits_of(application)
+                seat=None, offer=offer, application=application, traits=rows.traits_of(application)
             )
         )
+    return offer_rows
+
+
+def _selection_input(
+    group: WorkingGroup,
+    rows: _GroupRows,
+    seat_rows: list[HolderRow],
+    offer_rows: list[HolderRow],
+) -> SelectionInput:
+    """The method's plain data: the seats and offers held, and the applications staff may act
+    on."""
     holders = [
         Holder(person_id=row.seat.holder_id, member_id=row.seat.member_id, traits=row.traits)
         for row in seat_rows
@@ -380,74 +454,73 @@ def workbench_for_group(group: WorkingGroup) -> Workbench:
         for row in offer_rows
         if row.application is not None
     ]
-    candidates = []
-    for application in applications:
-        if application.status not in ACTIONABLE_STATUSES:
-            continue
-        profile = application.profile
-        member = profile.member
-        check = eligibility(profile)
-        candidates.append(
-            Candidate(
-                application_id=application.pk,
-                person_id=application.applicant_id,
-                member_id=profile.member_id,
-                member_name=member.name if member is not None else "",
-                member_rep=profile.affiliation == ParticipantProfile.Affiliation.MEMBER
-                and member is not None,
-                eligible=check.allowed,
-                eligibility_message=check.message,
-                traits=traits_of(application),
-                priority=application.priority,
-                applied_at=application.applied_at,
-                status=application.status,
-            )
-        )
-    data = SelectionInput(
+    candidates = [
+        _candidate(application, rows.traits_of(application))
+        for application in rows.applications.values()
+        if application.status in ACTIONABLE_STATUSES
+    ]
+    elsewhere, offered = rows.seated_elsewhere, rows.offered_elsewhere
+    return SelectionInput(
         group_id=group.pk,
         seat_cap=group.seat_cap,
-        member_group_limit=organisation.member_group_limit,
-        focus_areas=tuple((area.pk, area.title) for area in focus_areas),
+        member_group_limit=group.organisation.member_group_limit,
+        focus_areas=tuple((area.pk, area.title) for area in rows.focus_areas),
         holders=tuple(holders),
         candidates=tuple(candidates),
         member_groups_elsewhere={
-            m: frozenset(elsewhere.get(m, {})) | frozenset(offered_elsewhere.get(m, {}))
-            for m in elsewhere.keys() | offered_elsewhere.keys()
+            m: frozenset(elsewhere.get(m, {})) | frozenset(offered.get(m, {}))
+            for m in elsewhere.keys() | offered.keys()
         },
-        segment_names=segment_names,
+        segment_names=rows.segment_names,
     )
-    slate = propose_slate(data)
+
+
+def _candidate(application: Application, traits: Traits) -> Candidate:
+    profile = application.profile
+    member = profile.member
+    check = eligibility(profile)
+    return Candidate(
+        application_id=application.pk,
+        person_id=application.applicant_id,
+        member_id=profile.member_id,
+        member_name=member.name if member is not None else "",
+        member_rep=profile.affiliation == ParticipantProfile.Affiliation.MEMBER
+        and member is not None,
+        eligible=check.allowed,
+        eligibility_message=check.message,
+        traits=traits,
+        priority=application.priority,
+        applied_at=application.applied_at,
+        status=application.status,
+    )
+
+
+def _applicant_rows(rows: _GroupRows, data: SelectionInput, slate: Slate) -> list[ApplicantRow]:
+    """A row per applicant staff may act on: the pool first (waiting-list order), then the
+    applications staff may still reconsider."""
     checks = current_checks(data)
     positions = waiting_positions(data.candidates)
     proposals = {p.application_id: p for p in slate.proposals}
     left = {n.application_id: n for n in slate.not_proposed}
-    rows = [
+
+    def groups(by_member: Mapping[int, Mapping[int, str]], member_id: int | None) -> list[str]:
+        return sorted(by_member.get(member_id, {}).values()) if member_id else []
+
+    applicant_rows = [
         ApplicantRow(
-            application=by_id[c.application_id],
+            application=rows.applications[c.application_id],
             candidate=c,
             checks=checks[c.application_id],
             proposal=proposals.get(c.application_id),
             not_proposed=left.get(c.application_id),
             waiting_position=positions.get(c.application_id),
-            other_groups=sorted(elsewhere.get(c.member_id, {}).values()) if c.member_id else [],
-            offered_groups=(
-                sorted(offered_elsewhere.get(c.member_id, {}).values()) if c.member_id else []
-            ),
+            other_groups=groups(rows.seated_elsewhere, c.member_id),
+            offered_groups=groups(rows.offered_elsewhere, c.member_id),
         )
-        for c in candidates
+        for c in data.candidates
     ]
-    # The pool first (waiting-list order), then the applications staff may still reconsider.
-    rows.sort(key=lambda r: (not r.in_pool, r.candidate.waiting_key))
-    return Workbench(
-        group=group,
-        data=data,
-        slate=slate,
-        seats=seat_rows,
-        offers=offer_rows,
-        rows=rows,
-        dimensions=diversity(data, slate),
-        focus_areas=focus_areas,
-    )
+    applicant_rows.sort(key=lambda r: (not r.in_pool, r.candidate.waiting_key))
+    return applicant_rows
 
 
 def _ordered_focus_areas(areas: list[FocusArea]) -> list[FocusArea]:
