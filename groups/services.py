@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_user_obj_perms_model
 
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, OrganisationRole, User
+from groups import selectors
 from groups.models import ExtensionAnswer, GroupRole, Phase, PhaseExtension, WorkingGroup
 
 
@@ -146,14 +146,6 @@ def phase_status_refresh(*, organisation: Organisation, today: datetime.date) ->
     return changed
 
 
-def group_participants(group: WorkingGroup) -> list[User]:
-    """People who hold the participant role in the group."""
-    users = get_users_with_perms(
-        group, only_with_perms_in=[GroupRole.PARTICIPANT.value], with_group_users=False
-    )
-    return sorted(users, key=lambda user: user.email)
-
-
 @transaction.atomic
 def phase_extension_propose(
     *,
@@ -227,11 +219,6 @@ def phase_extension_answer(
     return record
 
 
-def phase_extension_tally(extension: PhaseExtension) -> dict[str, int]:
-    counts = Counter(extension.answers.values_list("answer", flat=True))
-    return {choice.value: counts.get(choice.value, 0) for choice in ExtensionAnswer.Answer}
-
-
 @transaction.atomic
 def phase_extension_decide(
     *, extension: PhaseExtension, approve: bool, note: str, acting_user: User
@@ -242,7 +229,7 @@ def phase_extension_decide(
     extension = PhaseExtension.objects.select_for_update().get(pk=extension.pk)
     if extension.status != PhaseExtension.Status.OPEN:
         raise ExtensionNotOpen()
-    tally = phase_extension_tally(extension)
+    tally = selectors.phase_extension_tally(extension)
     agree, disagree = tally["agree"], tally["disagree"]
     if approve and (agree == 0 or agree <= disagree):
         raise ExtensionNotAgreed(

@@ -42,7 +42,7 @@ from django_scopes import scope
 
 from asi_wg.models import AuditEntry, Organisation, User
 from groups.models import WorkingGroup
-from membership import services
+from membership import selectors
 from membership.models import AntitrustPolicy, Application, Offer, Seat, SentNotification
 
 logger = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ def waitlisted(organisation: Organisation, object_id: int) -> list[Message] | No
             recipient=application.applicant,
             context={
                 **_group_context(application.group),
-                "position": services.waiting_position(application),
+                "position": selectors.waiting_position(application),
                 "hold_days": organisation.offer_hold_days,
             },
         )
@@ -306,7 +306,7 @@ def seated(organisation: Organisation, object_id: int) -> list[Message] | None:
 
 def _unacknowledged_policy(organisation: Organisation, user: User) -> AntitrustPolicy | None:
     """The current antitrust policy when the person has yet to acknowledge it."""
-    policy = services.current_policy(organisation)
+    policy = selectors.current_policy(organisation)
     if policy is None or policy.acknowledgements.filter(user=user).exists():
         return None
     return policy

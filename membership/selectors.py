@@ -89,6 +89,10 @@ class AntitrustStatus:
         return not self.acknowledged
 
 
+def current_policy(organisation: Organisation) -> AntitrustPolicy | None:
+    return AntitrustPolicy.objects.filter(organisation=organisation).order_by("-version").first()
+
+
 def antitrust_status(*, organisation: Organisation, user: Any) -> AntitrustStatus:
     """The current policy version and the person's acknowledgement of it, in one query."""
     if not getattr(user, "is_authenticated", False):
@@ -137,7 +141,7 @@ def participant_access(organisation: Organisation, user: Any, group: WorkingGrou
 def _ahead_on_waiting_list() -> Subquery:
     """How many waiting applications of the same group stand before the outer one.
 
-    The same order as ``services.waiting_position`` and ``rules.waiting_order``: higher priority
+    The same order as ``waiting_position`` and ``rules.waiting_order``: higher priority
     first, then earlier applications, then lower ids.
     """
     same_priority = Q(priority=OuterRef("priority"))
@@ -154,6 +158,24 @@ def _ahead_on_waiting_list() -> Subquery:
         .values("n")
     )
     return Subquery(ahead, output_field=IntegerField())
+
+
+def waiting_position(application: Application) -> int | None:
+    """1-based place on the group's waiting list, or None when not waiting."""
+    if application.status != Application.Status.WAITING:
+        return None
+    same = Q(priority=application.priority)
+    ahead = (
+        Q(priority__gt=application.priority)
+        | (same & Q(applied_at__lt=application.applied_at))
+        | (same & Q(applied_at=application.applied_at, pk__lt=application.pk))
+    )
+    return (
+        Application.objects.filter(group_id=application.group_id, status=Application.Status.WAITING)
+        .filter(ahead)
+        .count()
+        + 1
+    )
 
 
 @dataclass

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,18 +212,6 @@ def expert_invite(*, profile: ParticipantProfile, acting_user: User) -> Particip
             target=profile,
         )
     return profile
-
-
-def current_policy(organisation: Organisation) -> AntitrustPolicy | None:
-    return AntitrustPolicy.objects.filter(organisation=organisation).order_by("-version").first()
-
-
-def has_acknowledged_current(*, organisation: Organisation, user: User) -> bool:
-    """True when there is no policy yet, or the person acknowledged its latest version."""
-    policy = current_policy(organisation)
-    if policy is None:
-        return True
-    return AntitrustAcknowledgement.objects.filter(user=user, policy=policy).exists()
 
 
 @transaction.atomic
@@ -441,24 +428,6 @@ def application_reprioritise(
         data={"from": before, "to": priority, "reason": reason.strip()},
     )
     return application
-
-
-def waiting_position(application: Application) -> int | None:
-    """1-based place on the group's waiting list, or None when not waiting."""
-    if application.status != Application.Status.WAITING:
-        return None
-    same = Q(priority=application.priority)
-    ahead = (
-        Q(priority__gt=application.priority)
-        | (same & Q(applied_at__lt=application.applied_at))
-        | (same & Q(applied_at=application.applied_at, pk__lt=application.pk))
-    )
-    return (
-        Application.objects.filter(group_id=application.group_id, status=Application.Status.WAITING)
-        .filter(ahead)
-        .count()
-        + 1
-    )
 
 
 @dataclass(frozen=True)
