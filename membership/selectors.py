@@ -29,27 +29,6 @@ from membership.models import (
     Seat,
 )
 
-# Statuses in which the applicant may still withdraw (a seated person steps down the same way).
-WITHDRAWABLE = frozenset(
-    {
-        Application.Status.SUBMITTED,
-        Application.Status.WAITING,
-        Application.Status.OFFERED,
-        Application.Status.SEATED,
-    }
-)
-# Statuses of an application the secretariat or the person has decided (not open, not withdrawn).
-DECIDED = frozenset(
-    {
-        Application.Status.DECLINED,
-        Application.Status.OFFER_DECLINED,
-        Application.Status.OFFER_EXPIRED,
-    }
-)
-# Statuses after which the person may apply to the same group again (the service allows it).
-REAPPLICABLE = frozenset({Application.Status.WITHDRAWN})
-
-
 # --- Profiles ---------------------------------------------------------------------------------
 
 
@@ -257,8 +236,8 @@ def dashboard_for(
                 open_offer=None if expired else open_offer,
                 last_offer=offers[0] if offers else None,
                 offer_expired=expired or application.status == Application.Status.OFFER_EXPIRED,
-                can_withdraw=application.status in WITHDRAWABLE,
-                can_reapply=application.status in REAPPLICABLE,
+                can_withdraw=application.status in Application.WITHDRAWABLE,
+                can_reapply=application.status in Application.REAPPLICABLE,
             )
         )
     seats = [
@@ -270,7 +249,9 @@ def dashboard_for(
         .order_by("group__number", "group__name")
     ]
     applied = {
-        row.application.group_id for row in rows if row.application.status not in REAPPLICABLE
+        row.application.group_id
+        for row in rows
+        if row.application.status not in Application.REAPPLICABLE
     }
     groups_to_apply = sorted(
         (

@@ -323,12 +323,7 @@ def application_withdraw(*, application: Application, acting_user: User) -> Appl
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status in {Application.Status.WITHDRAWN, Application.Status.ENDED}:
         raise InvalidState(_("This application has already been withdrawn."))
-    if application.status not in {
-        Application.Status.SUBMITTED,
-        Application.Status.WAITING,
-        Application.Status.OFFERED,
-        Application.Status.SEATED,
-    }:
+    if application.status not in Application.WITHDRAWABLE:
         # Withdrawing a decided application would let its owner re-apply to the front.
         raise InvalidState(_("This application is decided: there is nothing to withdraw."))
     frees_capacity = False
@@ -362,13 +357,7 @@ def application_waitlist(*, application: Application, acting_user: User) -> Appl
     """Staff put an applicant on the waiting list; a free seat is then offered by the job."""
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    allowed = {
-        Application.Status.SUBMITTED,
-        Application.Status.DECLINED,
-        Application.Status.OFFER_DECLINED,
-        Application.Status.OFFER_EXPIRED,
-    }
-    if application.status not in allowed:
+    if application.status not in Application.ACTIONABLE - {Application.Status.WAITING}:
         raise InvalidState()
     application.status = Application.Status.WAITING
     application.save(update_fields=["status", "updated_at"])
@@ -390,7 +379,7 @@ def application_decline(
     """Staff decide not to select an applicant (not seated, not waiting)."""
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    if application.status not in {Application.Status.SUBMITTED, Application.Status.WAITING}:
+    if application.status not in Application.POOL:
         raise InvalidState()
     application.status = Application.Status.DECLINED
     application.save(update_fields=["status", "updated_at"])
@@ -415,7 +404,7 @@ def application_reprioritise(
         raise DomainError(_("A priority is a whole number from -999 to 999."))
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    if application.status not in {Application.Status.SUBMITTED, Application.Status.WAITING}:
+    if application.status not in Application.POOL:
         raise InvalidState(_("Only applicants awaiting selection or waiting have a place to move."))
     before = application.priority
     application.priority = priority
@@ -524,13 +513,7 @@ def seat_take(*, application: Application, acting_user: User, override_reason: s
         .select_related("profile__member", "applicant")
         .get(pk=application.pk)
     )
-    if application.status not in {
-        Application.Status.SUBMITTED,
-        Application.Status.WAITING,
-        Application.Status.DECLINED,
-        Application.Status.OFFER_DECLINED,
-        Application.Status.OFFER_EXPIRED,
-    }:
+    if application.status not in Application.ACTIONABLE:
         raise InvalidState(
             _("Only an applicant who is not seated or offered a seat can be seated.")
         )

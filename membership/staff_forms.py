@@ -16,7 +16,7 @@ from asi_wg.models import User
 from membership import services
 from membership.models import Application, Seat
 from membership.selection import verification
-from membership.selection.workbench import ACTIONABLE_STATUSES, Workbench
+from membership.selection.workbench import Workbench
 
 SEAT = services.BULK_SEAT
 WAITLIST = services.BULK_WAITLIST
@@ -84,7 +84,7 @@ class BulkActionForm(forms.Form):
         # Only this group's applications that staff can still act on: an id of another group or
         # another tenant (the manager is scoped) is an invalid choice, and nothing is done.
         field.queryset = Application.objects.filter(
-            group=workbench.group, status__in=ACTIONABLE_STATUSES
+            group=workbench.group, status__in=Application.ACTIONABLE
         ).select_related("applicant", "profile__member")
 
     def selected_ids(self) -> set[int]:

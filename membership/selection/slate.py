@@ -105,9 +105,6 @@ class Candidate:
         return (-self.priority, self.applied_at, self.application_id)
 
 
-POOL_STATUSES = frozenset({Application.Status.SUBMITTED.value, Application.Status.WAITING.value})
-
-
 @dataclass(frozen=True)
 class SelectionInput:
     """Everything the method needs to know of one group, as plain data."""
@@ -126,7 +123,7 @@ class SelectionInput:
 
     @property
     def pool(self) -> tuple[Candidate, ...]:
-        return tuple(c for c in self.candidates if c.status in POOL_STATUSES)
+        return tuple(c for c in self.candidates if c.status in Application.POOL)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ from membership.selection.slate import (
     OFFER,
     PERSPECTIVE,
     PERSPECTIVE_LABELS,
-    POOL_STATUSES,
     REGION,
     SEGMENT,
     SIZE,
@@ -206,7 +205,7 @@ class ApplicantRow:
 
     @property
     def in_pool(self) -> bool:
-        return self.candidate.status in POOL_STATUSES
+        return self.candidate.status in Application.POOL
 
     @property
     def needs_override(self) -> bool:
@@ -263,16 +262,6 @@ class Workbench:
         return sum(c.eligible for c in self.data.pool) > self.free
 
 
-# Applications the workbench can still act on: seat, wait-list or decline.
-ACTIONABLE_STATUSES = (
-    Application.Status.SUBMITTED,
-    Application.Status.WAITING,
-    Application.Status.DECLINED,
-    Application.Status.OFFER_DECLINED,
-    Application.Status.OFFER_EXPIRED,
-)
-
-
 def workbench_for_group(group: WorkingGroup) -> Workbench:
     """Everything the selection workbench shows for one group, in a constant number of queries
     (group focus areas, applications with their focus areas, seats, open offers, segments of
@@ -327,11 +316,8 @@ def _read_group(group: WorkingGroup) -> _GroupRows:
     applications = list(
         Application.objects.filter(
             group=group,
-            status__in=[
-                *ACTIONABLE_STATUSES,
-                Application.Status.OFFERED,
-                Application.Status.SEATED,
-            ],
+            status__in=Application.ACTIONABLE
+            | {Application.Status.OFFERED, Application.Status.SEATED},
         )
         .select_related("applicant", "profile__member__membership_class")
         .prefetch_related("focus_areas")
@@ -457,7 +443,7 @@ def _selection_input(
     candidates = [
         _candidate(application, rows.traits_of(application))
         for application in rows.applications.values()
-        if application.status in ACTIONABLE_STATUSES
+        if application.status in Application.ACTIONABLE
     ]
     elsewhere, offered = rows.seated_elsewhere, rows.offered_elsewhere
     return SelectionInput(
