@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import AuditEntry, Organisation, User
+from asi_wg.tenancy import same_organisation
 from groups import services as group_services
 from groups.models import FocusArea, GroupRole, WorkingGroup
 from membership import rules
@@ -156,7 +157,10 @@ PROFILE_FIELDS = (
 def profile_save(
     *, organisation: Organisation, user: User, data: dict[str, Any]
 ) -> ParticipantProfile:
-    """Create or update the person's profile in this tenant; consent changes are dated."""
+    """Create or update the person's profile in this tenant; consent changes are dated.
+
+    Refuses (``OtherTenant``) a Member of another organisation."""
+    same_organisation(organisation, data.get("member"))
     profile = (
         ParticipantProfile.objects.select_for_update(of=("self",))
         .filter(organisation=organisation, user=user)
@@ -200,6 +204,7 @@ def profile_save(
 @transaction.atomic
 def expert_invite(*, profile: ParticipantProfile, acting_user: User) -> ParticipantProfile:
     """Record the secretariat's invitation of a technical expert."""
+    same_organisation(profile.organisation_id, profile)
     if profile.affiliation != ParticipantProfile.Affiliation.EXPERT:
         raise DomainError(_("Only technical experts are invited; others qualify by membership."))
     if profile.expert_invited_at is None:
@@ -221,6 +226,7 @@ def antitrust_policy_publish(
     """Publish a new version; every participant must acknowledge it before taking part again."""
     if not body.strip():
         raise DomainError(_("The policy needs its text."))
+    same_organisation(organisation)
     # Lock the tenant row: two publishers at once get versions n+1 and n+2, not a clash.
     Organisation.objects.select_for_update().get(pk=organisation.pk)
     latest = AntitrustPolicy.objects.filter(organisation=organisation).order_by("-version").first()
@@ -247,8 +253,7 @@ def antitrust_acknowledge(
     *, organisation: Organisation, user: User, policy: AntitrustPolicy
 ) -> AntitrustAcknowledgement:
     """Record that the person read and acknowledged this version (idempotent)."""
-    if policy.organisation_id != organisation.pk:
-        raise DomainError(_("This policy belongs to another organisation."))
+    same_organisation(organisation, policy)
     ack, created = AntitrustAcknowledgement.objects.get_or_create(
         user=user, policy=policy, defaults={"organisation": organisation}
     )
@@ -274,7 +279,10 @@ def application_submit(
     focus_areas: list[FocusArea],
     statement: str,
 ) -> Application:
-    """Apply to a group. Checks eligibility and that the person has not applied already."""
+    """Apply to a group. Checks eligibility and that the person has not applied already.
+
+    Refuses (``OtherTenant``) a group or focus areas of another organisation."""
+    same_organisation(group.organisation_id, group, *focus_areas)
     profile = ParticipantProfile.objects.filter(organisation=group.organisation, user=user).first()
     check = rules.eligibility(profile)
     if check.blocks:
@@ -319,6 +327,7 @@ def application_submit(
 @transaction.atomic
 def application_withdraw(*, application: Application, acting_user: User) -> Application:
     """The applicant withdraws: an open offer is withdrawn, a seat ends, the seat moves on."""
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status in {Application.Status.WITHDRAWN, Application.Status.ENDED}:
@@ -355,6 +364,7 @@ def application_withdraw(*, application: Application, acting_user: User) -> Appl
 @transaction.atomic
 def application_waitlist(*, application: Application, acting_user: User) -> Application:
     """Staff put an applicant on the waiting list; a free seat is then offered by the job."""
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status not in Application.ACTIONABLE - {Application.Status.WAITING}:
@@ -377,6 +387,7 @@ def application_decline(
     *, application: Application, acting_user: User, reason: str = ""
 ) -> Application:
     """Staff decide not to select an applicant (not seated, not waiting)."""
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status not in Application.POOL:
@@ -402,6 +413,7 @@ def application_reprioritise(
         raise DomainError(_("Say why the waiting-list order changes."))
     if not -999 <= priority <= 999:
         raise DomainError(_("A priority is a whole number from -999 to 999."))
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status not in Application.POOL:
@@ -507,6 +519,7 @@ def seat_take(*, application: Application, acting_user: User, override_reason: s
     refuses; an overridable rule (second representative, per-Member group limit) is passed only
     with a written ``override_reason``, which is kept on the seat.
     """
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = (
         Application.objects.select_for_update(of=("self",))
@@ -572,6 +585,7 @@ def seat_end(*, seat: Seat, reason: str, note: str = "", acting_user: User) -> S
         raise DomainError(_("Choose why the seat ends."))
     if reason == Seat.EndReason.OTHER and not note.strip():
         raise DomainError(_("Say why the seat ends."))
+    same_organisation(seat.group.organisation_id, seat)
     group = lock_group(seat.group_id)
     seat = (
         Seat.objects.select_for_update(of=("self",))
@@ -595,6 +609,7 @@ def group_seat_cap_change(*, group: WorkingGroup, seat_cap: int, acting_user: Us
     """Change the cap. It never drops below the seats held; raising it starts the promotion."""
     if not 1 <= seat_cap <= 500:
         raise DomainError(_("A group has from 1 to 500 seats."))
+    same_organisation(group.organisation_id, group)
     group = lock_group(group.pk)
     state = rules.GroupState.read(group)
     if seat_cap < state.held():
@@ -633,6 +648,7 @@ def waitlist_promote(*, group: WorkingGroup, now: datetime.datetime | None = Non
     offer for the same seat: the group lock serialises runs, and each run recounts under it.
     """
     now = now or timezone.now()
+    same_organisation(group.organisation_id, group)
     group = lock_group(group.pk)
     organisation = group.organisation
     state = rules.GroupState.read(group)
@@ -733,6 +749,7 @@ def offer_accept(*, offer: Offer, user: User, now: datetime.datetime | None = No
 def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) -> Seat | DomainError:
     """Accept under the lock. A refusal that changes state (expiry, no longer eligible) is
     returned rather than raised, so that the change commits before the person is told."""
+    same_organisation(offer.group.organisation_id, offer)
     group = lock_group(offer.group_id)
     offer = (
         Offer.objects.select_for_update(of=("self",))
@@ -790,6 +807,7 @@ def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) ->
 @transaction.atomic
 def offer_decline(*, offer: Offer, user: User) -> Offer:
     """The applicant declines; the seat moves on to the next person."""
+    same_organisation(offer.group.organisation_id, offer)
     group = lock_group(offer.group_id)
     offer = (
         Offer.objects.select_for_update(of=("self",)).select_related("application").get(pk=offer.pk)
@@ -830,6 +848,7 @@ def offers_expire(*, organisation: Organisation, now: datetime.datetime | None =
     Idempotent: an offer already expired is no longer open, so a second run finds nothing.
     """
     now = now or timezone.now()
+    same_organisation(organisation)
     group_ids = list(
         Offer.objects.filter(
             group__organisation=organisation, status=Offer.Status.OPEN, expires_at__lte=now
