@@ -177,6 +177,8 @@ class Slate:
 
 
 def _trait_values(traits: Traits, focus_ids: set[int]) -> list[tuple[str, Any]]:
+    """The (trait, value) pairs a person counts for in this group (the method's counters' keys);
+    an unknown region, "not applicable" and other groups' focus areas count for nothing."""
     values: list[tuple[str, Any]] = []
     if traits.region and traits.region != regions.UNKNOWN:
         values.append((REGION, traits.region))
@@ -189,4 +191,5 @@ def _trait_values(traits: Traits, focus_ids: set[int]) -> list[tuple[str, Any]]:
 
 
 def _rounded(score: float) -> float:
+    """Scores are compared to 9 decimal places, so float rounding cannot decide a pick."""
     return round(score, 9)
