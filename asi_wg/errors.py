@@ -8,3 +8,9 @@ class DomainError(Exception):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.default_message)
+
+
+class OtherTenant(DomainError):
+    """A service was handed an object of another organisation than the one it acts in."""
+
+    default_message = "This belongs to another organisation."

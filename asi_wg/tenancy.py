@@ -18,11 +18,13 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, get_script_prefix, resolve, set_script_prefix
 from django.utils.translation import gettext as _
-from django_scopes import scope
+from django_scopes import get_scope, scope
 
+from asi_wg.errors import OtherTenant
 from asi_wg.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -101,3 +103,55 @@ def tenant_task(func: Callable[..., R]) -> Callable[..., R | None]:
             return func(*args, organisation=organisation, **kwargs)
 
     return wrapper
+
+
+# Tenant-owned models without their own organisation column belong to their parent's tenant.
+TENANT_PARENTS = ("group", "from_group", "extension")
+
+
+def organisation_id_of(obj: Model) -> int:
+    """The id of the organisation ``obj`` belongs to, through its parent if it has no column."""
+    if isinstance(obj, Organisation):
+        return obj.pk
+    organisation_id = getattr(obj, "organisation_id", None)
+    if organisation_id is not None:
+        return int(organisation_id)
+    for parent in TENANT_PARENTS:
+        if getattr(obj, f"{parent}_id", None) is not None:
+            return organisation_id_of(getattr(obj, parent))
+    raise TypeError(f"{obj._meta.label} belongs to no organisation")
+
+
+def active_organisation_id() -> int | None:
+    """The organisation whose scope is active (a request under ``/<slug>/``, a tenant task), or
+    None outside a scope or with scopes disabled."""
+    current = get_scope()
+    value = current.get("organisation") if current.get("_enabled", True) else None
+    if value is None or isinstance(value, list | tuple):
+        return None
+    return int(getattr(value, "pk", value))
+
+
+def same_organisation(organisation: Organisation | int, *objects: Model | None) -> None:
+    """Refuse with ``OtherTenant`` unless each object (``None`` is skipped) belongs to
+    ``organisation``, and ``organisation`` is the one whose scope is active, if one is.
+
+    Services call it before they write anything: a related object fetched outside the tenant's
+    scope (by id from a form, a task, the shell) cannot tie rows of two tenants together.
+    """
+    expected = organisation.pk if isinstance(organisation, Organisation) else organisation
+    given = [obj for obj in objects if obj is not None]
+    active = active_organisation_id()
+    if active is not None and active != expected:
+        raise _other_tenant(given[0] if given else None)
+    for obj in given:
+        if organisation_id_of(obj) != expected:
+            raise _other_tenant(obj)
+
+
+def _other_tenant(obj: Model | None) -> OtherTenant:
+    if obj is None:
+        return OtherTenant(_("This is not the organisation you are working in."))
+    return OtherTenant(
+        _("This %(thing)s belongs to another organisation.") % {"thing": obj._meta.verbose_name}
+    )

@@ -36,12 +36,13 @@ import django
 
 django.setup()
 
-from membership import selection  # noqa: E402
 from membership.regions import REGIONS  # noqa: E402
-from membership.selection import (  # noqa: E402
+from membership.selection import method, verification  # noqa: E402
+from membership.selection.slate import (  # noqa: E402
     Candidate,
     Holder,
     SelectionInput,
+    Slate,
     Traits,
     Weights,
 )
@@ -183,7 +184,7 @@ def timed(function: Callable[[], object], reps: int) -> tuple[float, float]:
     return statistics.median(runs), min(runs)
 
 
-def evaluations(inputs: list[SelectionInput], slates: list[selection.Slate]) -> int:
+def evaluations(inputs: list[SelectionInput], slates: list[Slate]) -> int:
     """How many (applicant, step) pairs the greedy looks at: each step scans everyone left."""
     total = 0
     for data, slate in zip(inputs, slates, strict=True):
@@ -192,7 +193,7 @@ def evaluations(inputs: list[SelectionInput], slates: list[selection.Slate]) -> 
     return total
 
 
-def diversity(inputs: list[SelectionInput], slates: list[selection.Slate]) -> dict[str, float]:
+def diversity(inputs: list[SelectionInput], slates: list[Slate]) -> dict[str, float]:
     """Mean per group, with the slate seated: distinct regions, segments, perspectives, size
     bands, focus areas covered (of 8), and the civil-society share."""
     totals = dict.fromkeys(("regions", "segments", "perspectives", "sizes", "focus", "civil"), 0.0)
@@ -235,16 +236,16 @@ def main() -> int:
     for size in SIZES:
         reps = max(3, args.reps * ACCEPTANCE_SIZE // max(size, ACCEPTANCE_SIZE))
         inputs = build(size, args.seed + size)
-        slates = selection.propose_slates(inputs)
-        violations = selection.verify_slates(inputs, slates)
+        slates = method.propose_slates(inputs)
+        violations = verification.verify_slates(inputs, slates)
         # Each group on its own must hold too: that is what the workbench proposes per group.
         for data in inputs:
-            alone = selection.propose_slate(data).application_ids
-            found = selection.verify_slate(data, alone)
+            alone = method.propose_slate(data).application_ids
+            found = verification.verify_slate(data, alone)
             violations += [f"group {data.group_id} alone {v}" for v in found]
         broken += [f"{size} applicants: {v}" for v in violations]
-        median, fastest = timed(partial(selection.propose_slates, inputs), reps)
-        check, _ = timed(partial(selection.verify_slates, inputs, slates), reps)
+        median, fastest = timed(partial(method.propose_slates, inputs), reps)
+        check, _ = timed(partial(verification.verify_slates, inputs, slates), reps)
         rows[size] = (inputs, slates, median, fastest, check, len(violations))
     reference = rows[ACCEPTANCE_SIZE][3]
     for size, (inputs, slates, median, fastest, check, count) in rows.items():
@@ -280,7 +281,7 @@ def main() -> int:
         inputs, slates = rows[n][:2]
         results[n] = (
             diversity(inputs, slates),
-            diversity(inputs, selection.propose_slates(inputs, ZERO)),
+            diversity(inputs, method.propose_slates(inputs, ZERO)),
         )
     labels = {
         "regions": "regions (of 6)",

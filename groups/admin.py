@@ -26,7 +26,7 @@ from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import AuditEntry, Organisation, OrganisationRole, OrganisationSettings, User
 from asi_wg.urls_helpers import root_reverse
-from groups import services
+from groups import selectors, services
 from groups.forms import ExtensionDecideForm, ExtensionProposeForm
 from groups.models import (
     ExtensionAnswer,
@@ -318,8 +318,8 @@ class PhaseExtensionAdmin(TenantModelAdmin):
                 "opts": self.model._meta,
                 "title": _("Decide: %(extension)s") % {"extension": extension},
                 "intro": extension.need,
-                "tally": services.phase_extension_tally(extension),
-                "participant_count": len(services.group_participants(extension.group)),
+                "tally": selectors.phase_extension_tally(extension),
+                "participant_count": len(selectors.group_participants(extension.group)),
                 "form": form,
                 "submit_label": _("Record the decision"),
             },

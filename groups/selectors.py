@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from guardian.shortcuts import get_users_with_perms
 
-from asi_wg.models import Organisation
+from asi_wg.models import Organisation, User
 from groups.models import (
     ExtensionAnswer,
     FocusArea,
@@ -116,3 +118,17 @@ def linked_groups(group: WorkingGroup) -> list[dict[str, Any]]:
         if note and note not in entry["notes"]:
             entry["notes"].append(note)
     return sorted(by_group.values(), key=lambda entry: (entry["group"].number, entry["group"].pk))
+
+
+def group_participants(group: WorkingGroup) -> list[User]:
+    """People who hold the participant role in the group."""
+    users = get_users_with_perms(
+        group, only_with_perms_in=[GroupRole.PARTICIPANT.value], with_group_users=False
+    )
+    return sorted(users, key=lambda user: user.email)
+
+
+def phase_extension_tally(extension: PhaseExtension) -> dict[str, int]:
+    """How many participants answered each way, every answer named (zero included)."""
+    counts = Counter(extension.answers.values_list("answer", flat=True))
+    return {choice.value: counts.get(choice.value, 0) for choice in ExtensionAnswer.Answer}

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_user_obj_perms_model
 
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, OrganisationRole, User
+from asi_wg.tenancy import same_organisation
+from groups import selectors
 from groups.models import ExtensionAnswer, GroupRole, Phase, PhaseExtension, WorkingGroup
 
 
@@ -42,6 +43,7 @@ def organisation_role_grant(
     *, organisation: Organisation, user: User, role: OrganisationRole, acting_user: User | None
 ) -> bool:
     """Give ``user`` a role in the organisation. Returns False if they already had it."""
+    same_organisation(organisation)
     if _has_direct_perm(user, role.value, organisation):
         return False
     assign_perm(f"asi_wg.{role.value}", user, organisation)
@@ -60,6 +62,7 @@ def organisation_role_revoke(
     *, organisation: Organisation, user: User, role: OrganisationRole, acting_user: User | None
 ) -> bool:
     """Take a role in the organisation away. Returns False if ``user`` did not have it."""
+    same_organisation(organisation)
     if not _has_direct_perm(user, role.value, organisation):
         return False
     remove_perm(f"asi_wg.{role.value}", user, organisation)
@@ -78,6 +81,7 @@ def group_role_grant(
     *, group: WorkingGroup, user: User, role: GroupRole, acting_user: User | None
 ) -> bool:
     """Give ``user`` a role in one working group. Returns False if they already had it."""
+    same_organisation(group.organisation_id, group)
     if _has_direct_perm(user, role.value, group):
         return False
     assign_perm(f"groups.{role.value}", user, group)
@@ -96,6 +100,7 @@ def group_role_revoke(
     *, group: WorkingGroup, user: User, role: GroupRole, acting_user: User | None
 ) -> bool:
     """Take a role in one working group away. Returns False if ``user`` did not have it."""
+    same_organisation(group.organisation_id, group)
     if not _has_direct_perm(user, role.value, group):
         return False
     remove_perm(f"groups.{role.value}", user, group)
@@ -128,6 +133,7 @@ def phase_status_refresh(*, organisation: Organisation, today: datetime.date) ->
     Idempotent: a second run on the same day changes nothing and writes no audit entry.
     Returns the number of phases changed.
     """
+    same_organisation(organisation)
     changed = 0
     phases = Phase.objects.select_for_update().filter(group__organisation=organisation)
     for phase in phases.select_related("group"):
@@ -147,14 +153,6 @@ def phase_status_refresh(*, organisation: Organisation, today: datetime.date) ->
     return changed
 
 
-def group_participants(group: WorkingGroup) -> list[User]:
-    """People who hold the participant role in the group."""
-    users = get_users_with_perms(
-        group, only_with_perms_in=[GroupRole.PARTICIPANT.value], with_group_users=False
-    )
-    return sorted(users, key=lambda user: user.email)
-
-
 @transaction.atomic
 def phase_extension_propose(
     *,
@@ -169,6 +167,7 @@ def phase_extension_propose(
     acting_user: User,
 ) -> PhaseExtension:
     """Ask the group's participants whether to continue into a further phase."""
+    same_organisation(phase.group.organisation_id, phase)
     if ends_on < starts_on:
         raise InvalidPhaseDates()
     if meetings_max < meetings_min:
@@ -208,6 +207,7 @@ def phase_extension_answer(
     comment: str = "",
 ) -> ExtensionAnswer:
     """Record (or change) one participant's answer while the extension is open."""
+    same_organisation(extension.group.organisation_id, extension)
     extension = PhaseExtension.objects.select_for_update().get(pk=extension.pk)
     if extension.status != PhaseExtension.Status.OPEN:
         raise ExtensionNotOpen()
@@ -228,11 +228,6 @@ def phase_extension_answer(
     return record
 
 
-def phase_extension_tally(extension: PhaseExtension) -> dict[str, int]:
-    counts = Counter(extension.answers.values_list("answer", flat=True))
-    return {choice.value: counts.get(choice.value, 0) for choice in ExtensionAnswer.Answer}
-
-
 @transaction.atomic
 def phase_extension_decide(
     *, extension: PhaseExtension, approve: bool, note: str, acting_user: User
@@ -240,10 +235,11 @@ def phase_extension_decide(
     """Close an extension. Approval needs more participants agreeing than disagreeing (and at
     least one agreeing), and creates the new phase; the tally is kept with the decision.
     """
+    same_organisation(extension.group.organisation_id, extension)
     extension = PhaseExtension.objects.select_for_update().get(pk=extension.pk)
     if extension.status != PhaseExtension.Status.OPEN:
         raise ExtensionNotOpen()
-    tally = phase_extension_tally(extension)
+    tally = selectors.phase_extension_tally(extension)
     agree, disagree = tally["agree"], tally["disagree"]
     if approve and (agree == 0 or agree <= disagree):
         raise ExtensionNotAgreed(

@@ -3,7 +3,7 @@ offers. The account itself (``asi_wg.models.User``) is global."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import F, Q
@@ -282,6 +282,24 @@ class Application(models.Model):
         OFFER_DECLINED = "offer_declined", _("Offer declined")
         OFFER_EXPIRED = "offer_expired", _("Offer expired")
         ENDED = "ended", _("Seat ended")
+
+    # The sets of statuses the rules speak of, defined here once for services, selectors, the
+    # workbench and the pages.
+    POOL: ClassVar[frozenset[str]] = frozenset({Status.SUBMITTED, Status.WAITING})
+    """Awaiting selection or on the waiting list: the pool a slate is proposed from, and the
+    applications staff may decline or move on the list."""
+    OPEN: ClassVar[frozenset[str]] = POOL | {Status.OFFERED}
+    """Still in play without a seat."""
+    WITHDRAWABLE: ClassVar[frozenset[str]] = OPEN | {Status.SEATED}
+    """The applicant may still withdraw (a seated person steps down the same way)."""
+    DECIDED: ClassVar[frozenset[str]] = frozenset(
+        {Status.DECLINED, Status.OFFER_DECLINED, Status.OFFER_EXPIRED}
+    )
+    """Decided by the secretariat or the person (not open, not withdrawn)."""
+    ACTIONABLE: ClassVar[frozenset[str]] = POOL | DECIDED
+    """Staff may still act on them: seat, wait-list or decline (the workbench's applicants)."""
+    REAPPLICABLE: ClassVar[frozenset[str]] = frozenset({Status.WITHDRAWN})
+    """The person may apply to the same group again."""
 
     group = models.ForeignKey(
         "groups.WorkingGroup", on_delete=models.PROTECT, related_name="applications"

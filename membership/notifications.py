@@ -54,7 +54,7 @@ from django_scopes import scope
 
 from asi_wg.models import AuditEntry, Organisation, User
 from groups.models import WorkingGroup
-from membership import services
+from membership import selectors
 from membership.models import AntitrustPolicy, Application, Offer, Seat, SentNotification
 
 logger = logging.getLogger(__name__)
@@ -339,7 +339,7 @@ def waitlisted(organisation: Organisation, object_id: int) -> list[Message] | No
             recipient=application.applicant,
             context={
                 **_group_context(application.group),
-                "position": services.waiting_position(application),
+                "position": selectors.waiting_position(application),
                 "hold_days": organisation.offer_hold_days,
             },
         )
@@ -408,7 +408,7 @@ def seated(organisation: Organisation, object_id: int) -> list[Message] | None:
 
 def _unacknowledged_policy(organisation: Organisation, user: User) -> AntitrustPolicy | None:
     """The current antitrust policy when the person has yet to acknowledge it."""
-    policy = services.current_policy(organisation)
+    policy = selectors.current_policy(organisation)
     if policy is None or policy.acknowledgements.filter(user=user).exists():
         return None
     return policy

@@ -41,12 +41,6 @@ from membership.personal_data import (
 )
 
 CONSENT_ACTION = "profile.consent"  # written by services.profile_save
-# Applications still in play: erasure withdraws them (a seated one ends with its seat instead).
-OPEN_APPLICATION = (
-    Application.Status.SUBMITTED,
-    Application.Status.WAITING,
-    Application.Status.OFFERED,
-)
 
 
 # --- Details ----------------------------------------------------------------------------------
@@ -494,7 +488,7 @@ def _lock_what_is_in_play(user: User) -> tuple[list[Seat], list[Application]]:
                 .order_by("group_id", "pk")
             )
             open_applications = list(
-                Application.objects.filter(applicant=user, status__in=OPEN_APPLICATION)
+                Application.objects.filter(applicant=user, status__in=Application.OPEN)
                 .select_related("group__organisation")
                 .order_by("group_id", "pk")
             )

@@ -123,7 +123,7 @@ class GroupState:
             waiting=list(
                 Application.objects.filter(
                     group=group,
-                    status__in=[Application.Status.WAITING, Application.Status.SUBMITTED],
+                    status__in=Application.POOL,
                 ).select_related("profile__member")
             ),
             groups_elsewhere=groups_elsewhere,

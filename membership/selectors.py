@@ -29,27 +29,6 @@ from membership.models import (
     Seat,
 )
 
-# Statuses in which the applicant may still withdraw (a seated person steps down the same way).
-WITHDRAWABLE = frozenset(
-    {
-        Application.Status.SUBMITTED,
-        Application.Status.WAITING,
-        Application.Status.OFFERED,
-        Application.Status.SEATED,
-    }
-)
-# Statuses of an application the secretariat or the person has decided (not open, not withdrawn).
-DECIDED = frozenset(
-    {
-        Application.Status.DECLINED,
-        Application.Status.OFFER_DECLINED,
-        Application.Status.OFFER_EXPIRED,
-    }
-)
-# Statuses after which the person may apply to the same group again (the service allows it).
-REAPPLICABLE = frozenset({Application.Status.WITHDRAWN})
-
-
 # --- Profiles ---------------------------------------------------------------------------------
 
 
@@ -87,6 +66,10 @@ class AntitrustStatus:
     @property
     def needs_acknowledgement(self) -> bool:
         return not self.acknowledged
+
+
+def current_policy(organisation: Organisation) -> AntitrustPolicy | None:
+    return AntitrustPolicy.objects.filter(organisation=organisation).order_by("-version").first()
 
 
 def antitrust_status(*, organisation: Organisation, user: Any) -> AntitrustStatus:
@@ -137,7 +120,7 @@ def participant_access(organisation: Organisation, user: Any, group: WorkingGrou
 def _ahead_on_waiting_list() -> Subquery:
     """How many waiting applications of the same group stand before the outer one.
 
-    The same order as ``services.waiting_position`` and ``rules.waiting_order``: higher priority
+    The same order as ``waiting_position`` and ``rules.waiting_order``: higher priority
     first, then earlier applications, then lower ids.
     """
     same_priority = Q(priority=OuterRef("priority"))
@@ -154,6 +137,24 @@ def _ahead_on_waiting_list() -> Subquery:
         .values("n")
     )
     return Subquery(ahead, output_field=IntegerField())
+
+
+def waiting_position(application: Application) -> int | None:
+    """1-based place on the group's waiting list, or None when not waiting."""
+    if application.status != Application.Status.WAITING:
+        return None
+    same = Q(priority=application.priority)
+    ahead = (
+        Q(priority__gt=application.priority)
+        | (same & Q(applied_at__lt=application.applied_at))
+        | (same & Q(applied_at=application.applied_at, pk__lt=application.pk))
+    )
+    return (
+        Application.objects.filter(group_id=application.group_id, status=Application.Status.WAITING)
+        .filter(ahead)
+        .count()
+        + 1
+    )
 
 
 @dataclass
@@ -235,8 +236,8 @@ def dashboard_for(
                 open_offer=None if expired else open_offer,
                 last_offer=offers[0] if offers else None,
                 offer_expired=expired or application.status == Application.Status.OFFER_EXPIRED,
-                can_withdraw=application.status in WITHDRAWABLE,
-                can_reapply=application.status in REAPPLICABLE,
+                can_withdraw=application.status in Application.WITHDRAWABLE,
+                can_reapply=application.status in Application.REAPPLICABLE,
             )
         )
     seats = [
@@ -248,7 +249,9 @@ def dashboard_for(
         .order_by("group__number", "group__name")
     ]
     applied = {
-        row.application.group_id for row in rows if row.application.status not in REAPPLICABLE
+        row.application.group_id
+        for row in rows
+        if row.application.status not in Application.REAPPLICABLE
     }
     groups_to_apply = sorted(
         (
@@ -356,3 +359,44 @@ def participation_summary(group: WorkingGroup) -> dict[str, Any]:
 def group_page_participation(group: WorkingGroup, request: HttpRequest) -> dict[str, Any]:
     """The group page's "who takes part" section (registered with ``groups.page``)."""
     return {"participation": participation_summary(group)}
+
+
+# --- The staff index -------------------------------------------------------------------------
+
+
+def groups_overview(organisation: Organisation) -> list[WorkingGroup]:
+    """The tenant's groups for the staff index, each annotated with seats held, open offers,
+    applicants waiting and awaiting selection (one query: correlated counts)."""
+
+    def count_of(queryset: QuerySet[Any]) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                queryset.filter(group=OuterRef("pk"))
+                .order_by()
+                .values("group")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+
+    groups: list[WorkingGroup] = list(
+        WorkingGroup.objects.filter(organisation=organisation)
+        .select_related("parent")
+        .annotate(
+            seats_held=count_of(Seat.objects.filter(ended_at__isnull=True)),
+            open_offers=count_of(Offer.objects.filter(status=Offer.Status.OPEN)),
+            waiting=count_of(Application.objects.filter(status=Application.Status.WAITING)),
+            submitted=count_of(Application.objects.filter(status=Application.Status.SUBMITTED)),
+        )
+    )
+    groups.sort(
+        key=lambda g: (
+            g.parent.number if g.parent else g.number,
+            g.parent_id is not None,
+            g.number,
+            g.name,
+        )
+    )
+    return groups

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import AuditEntry, Organisation, User
+from asi_wg.tenancy import same_organisation
 from groups import services as group_services
 from groups.models import FocusArea, GroupRole, WorkingGroup
 from membership import rules
@@ -162,7 +162,10 @@ PROFILE_FIELDS = (
 def profile_save(
     *, organisation: Organisation, user: User, data: dict[str, Any]
 ) -> ParticipantProfile:
-    """Create or update the person's profile in this tenant; consent changes are dated."""
+    """Create or update the person's profile in this tenant; consent changes are dated.
+
+    Refuses (``OtherTenant``) a Member of another organisation."""
+    same_organisation(organisation, data.get("member"))
     profile = (
         ParticipantProfile.objects.select_for_update(of=("self",))
         .filter(organisation=organisation, user=user)
@@ -206,6 +209,7 @@ def profile_save(
 @transaction.atomic
 def expert_invite(*, profile: ParticipantProfile, acting_user: User) -> ParticipantProfile:
     """Record the secretariat's invitation of a technical expert."""
+    same_organisation(profile.organisation_id, profile)
     if profile.affiliation != ParticipantProfile.Affiliation.EXPERT:
         raise DomainError(_("Only technical experts are invited; others qualify by membership."))
     if profile.expert_invited_at is None:
@@ -220,18 +224,6 @@ def expert_invite(*, profile: ParticipantProfile, acting_user: User) -> Particip
     return profile
 
 
-def current_policy(organisation: Organisation) -> AntitrustPolicy | None:
-    return AntitrustPolicy.objects.filter(organisation=organisation).order_by("-version").first()
-
-
-def has_acknowledged_current(*, organisation: Organisation, user: User) -> bool:
-    """True when there is no policy yet, or the person acknowledged its latest version."""
-    policy = current_policy(organisation)
-    if policy is None:
-        return True
-    return AntitrustAcknowledgement.objects.filter(user=user, policy=policy).exists()
-
-
 @transaction.atomic
 def antitrust_policy_publish(
     *, organisation: Organisation, title: str, body: str, acting_user: User | None
@@ -239,6 +231,7 @@ def antitrust_policy_publish(
     """Publish a new version; every participant must acknowledge it before taking part again."""
     if not body.strip():
         raise DomainError(_("The policy needs its text."))
+    same_organisation(organisation)
     # Lock the tenant row: two publishers at once get versions n+1 and n+2, not a clash.
     Organisation.objects.select_for_update().get(pk=organisation.pk)
     latest = AntitrustPolicy.objects.filter(organisation=organisation).order_by("-version").first()
@@ -265,8 +258,7 @@ def antitrust_acknowledge(
     *, organisation: Organisation, user: User, policy: AntitrustPolicy
 ) -> AntitrustAcknowledgement:
     """Record that the person read and acknowledged this version (idempotent)."""
-    if policy.organisation_id != organisation.pk:
-        raise DomainError(_("This policy belongs to another organisation."))
+    same_organisation(organisation, policy)
     ack, created = AntitrustAcknowledgement.objects.get_or_create(
         user=user, policy=policy, defaults={"organisation": organisation}
     )
@@ -293,7 +285,10 @@ def application_submit(
     statement: str,
 ) -> Application:
     """Apply to a group. Checks eligibility and that the person has not applied already.
-    Refused for an archived group (read under the group's lock, which archiving takes)."""
+
+    Refuses (``OtherTenant``) a group or focus areas of another organisation, and an archived
+    group (read under the group's lock, which archiving takes)."""
+    same_organisation(group.organisation_id, group, *focus_areas)
     if lock_group_row(group.pk).archived_at is not None:
         raise group_services.GroupArchived(
             _("%(group)s is archived and takes no applications.") % {"group": group.name}
@@ -342,16 +337,12 @@ def application_submit(
 @transaction.atomic
 def application_withdraw(*, application: Application, acting_user: User) -> Application:
     """The applicant withdraws: an open offer is withdrawn, a seat ends, the seat moves on."""
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.status in {Application.Status.WITHDRAWN, Application.Status.ENDED}:
         raise InvalidState(_("This application has already been withdrawn."))
-    if application.status not in {
-        Application.Status.SUBMITTED,
-        Application.Status.WAITING,
-        Application.Status.OFFERED,
-        Application.Status.SEATED,
-    }:
+    if application.status not in Application.WITHDRAWABLE:
         # Withdrawing a decided application would let its owner re-apply to the front.
         raise InvalidState(_("This application is decided: there is nothing to withdraw."))
     frees_capacity = False
@@ -383,15 +374,10 @@ def application_withdraw(*, application: Application, acting_user: User) -> Appl
 @transaction.atomic
 def application_waitlist(*, application: Application, acting_user: User) -> Application:
     """Staff put an applicant on the waiting list; a free seat is then offered by the job."""
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    allowed = {
-        Application.Status.SUBMITTED,
-        Application.Status.DECLINED,
-        Application.Status.OFFER_DECLINED,
-        Application.Status.OFFER_EXPIRED,
-    }
-    if application.status not in allowed:
+    if application.status not in Application.ACTIONABLE - {Application.Status.WAITING}:
         raise InvalidState()
     application.status = Application.Status.WAITING
     application.save(update_fields=["status", "updated_at"])
@@ -411,9 +397,10 @@ def application_decline(
     *, application: Application, acting_user: User, reason: str = ""
 ) -> Application:
     """Staff decide not to select an applicant (not seated, not waiting)."""
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    if application.status not in {Application.Status.SUBMITTED, Application.Status.WAITING}:
+    if application.status not in Application.POOL:
         raise InvalidState()
     application.status = Application.Status.DECLINED
     application.save(update_fields=["status", "updated_at"])
@@ -436,9 +423,10 @@ def application_reprioritise(
         raise DomainError(_("Say why the waiting-list order changes."))
     if not -999 <= priority <= 999:
         raise DomainError(_("A priority is a whole number from -999 to 999."))
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    if application.status not in {Application.Status.SUBMITTED, Application.Status.WAITING}:
+    if application.status not in Application.POOL:
         raise InvalidState(_("Only applicants awaiting selection or waiting have a place to move."))
     before = application.priority
     application.priority = priority
@@ -451,24 +439,6 @@ def application_reprioritise(
         data={"from": before, "to": priority, "reason": reason.strip()},
     )
     return application
-
-
-def waiting_position(application: Application) -> int | None:
-    """1-based place on the group's waiting list, or None when not waiting."""
-    if application.status != Application.Status.WAITING:
-        return None
-    same = Q(priority=application.priority)
-    ahead = (
-        Q(priority__gt=application.priority)
-        | (same & Q(applied_at__lt=application.applied_at))
-        | (same & Q(applied_at=application.applied_at, pk__lt=application.pk))
-    )
-    return (
-        Application.objects.filter(group_id=application.group_id, status=Application.Status.WAITING)
-        .filter(ahead)
-        .count()
-        + 1
-    )
 
 
 @dataclass(frozen=True)
@@ -559,19 +529,14 @@ def seat_take(*, application: Application, acting_user: User, override_reason: s
     refuses; an overridable rule (second representative, per-Member group limit) is passed only
     with a written ``override_reason``, which is kept on the seat.
     """
+    same_organisation(application.group.organisation_id, application)
     group = lock_group(application.group_id)
     application = (
         Application.objects.select_for_update(of=("self",))
         .select_related("profile__member", "applicant")
         .get(pk=application.pk)
     )
-    if application.status not in {
-        Application.Status.SUBMITTED,
-        Application.Status.WAITING,
-        Application.Status.DECLINED,
-        Application.Status.OFFER_DECLINED,
-        Application.Status.OFFER_EXPIRED,
-    }:
+    if application.status not in Application.ACTIONABLE:
         raise InvalidState(
             _("Only an applicant who is not seated or offered a seat can be seated.")
         )
@@ -630,6 +595,7 @@ def seat_end(*, seat: Seat, reason: str, note: str = "", acting_user: User) -> S
         raise DomainError(_("Choose why the seat ends."))
     if reason == Seat.EndReason.OTHER and not note.strip():
         raise DomainError(_("Say why the seat ends."))
+    same_organisation(seat.group.organisation_id, seat)
     group = lock_group(seat.group_id)
     seat = (
         Seat.objects.select_for_update(of=("self",))
@@ -653,6 +619,7 @@ def group_seat_cap_change(*, group: WorkingGroup, seat_cap: int, acting_user: Us
     """Change the cap. It never drops below the seats held; raising it starts the promotion."""
     if not 1 <= seat_cap <= 500:
         raise DomainError(_("A group has from 1 to 500 seats."))
+    same_organisation(group.organisation_id, group)
     group = lock_group(group.pk)
     state = rules.GroupState.read(group)
     if seat_cap < state.held():
@@ -691,6 +658,7 @@ def waitlist_promote(*, group: WorkingGroup, now: datetime.datetime | None = Non
     offer for the same seat: the group lock serialises runs, and each run recounts under it.
     """
     now = now or timezone.now()
+    same_organisation(group.organisation_id, group)
     group = lock_group(group.pk)
     organisation = group.organisation
     state = rules.GroupState.read(group)
@@ -791,6 +759,7 @@ def offer_accept(*, offer: Offer, user: User, now: datetime.datetime | None = No
 def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) -> Seat | DomainError:
     """Accept under the lock. A refusal that changes state (expiry, no longer eligible) is
     returned rather than raised, so that the change commits before the person is told."""
+    same_organisation(offer.group.organisation_id, offer)
     group = lock_group(offer.group_id)
     offer = (
         Offer.objects.select_for_update(of=("self",))
@@ -848,6 +817,7 @@ def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) ->
 @transaction.atomic
 def offer_decline(*, offer: Offer, user: User) -> Offer:
     """The applicant declines; the seat moves on to the next person."""
+    same_organisation(offer.group.organisation_id, offer)
     group = lock_group(offer.group_id)
     offer = (
         Offer.objects.select_for_update(of=("self",)).select_related("application").get(pk=offer.pk)
@@ -888,6 +858,7 @@ def offers_expire(*, organisation: Organisation, now: datetime.datetime | None =
     Idempotent: an offer already expired is no longer open, so a second run finds nothing.
     """
     now = now or timezone.now()
+    same_organisation(organisation)
     group_ids = list(
         Offer.objects.filter(
             group__organisation=organisation, status=Offer.Status.OPEN, expires_at__lte=now
@@ -919,9 +890,7 @@ def group_archive_refusal(group: WorkingGroup) -> str | None:
     Called under the group's lock by ``groups.services.group_archive``."""
     seats = Seat.objects.filter(group=group, ended_at__isnull=True).count()
     offers = Offer.objects.filter(group=group, status=Offer.Status.OPEN).count()
-    waiting = Application.objects.filter(
-        group=group, status__in=[Application.Status.SUBMITTED, Application.Status.WAITING]
-    ).count()
+    waiting = Application.objects.filter(group=group, status__in=Application.POOL).count()
     if not (seats or offers or waiting):
         return None
     return _(

@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from asi_wg.models import User
-from membership import selection, services
+from membership import services
 from membership.models import Application, Seat
+from membership.selection import verification
+from membership.selection.workbench import Workbench
 
 SEAT = services.BULK_SEAT
 WAITLIST = services.BULK_WAITLIST
@@ -74,7 +76,7 @@ class BulkActionForm(forms.Form):
         help_text=gettext_lazy("Kept in the audit trail."),
     )
 
-    def __init__(self, *args: Any, workbench: selection.Workbench, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, workbench: Workbench, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.workbench = workbench
         field = self.fields["applications"]
@@ -82,7 +84,7 @@ class BulkActionForm(forms.Form):
         # Only this group's applications that staff can still act on: an id of another group or
         # another tenant (the manager is scoped) is an invalid choice, and nothing is done.
         field.queryset = Application.objects.filter(
-            group=workbench.group, status__in=selection.ACTIONABLE_STATUSES
+            group=workbench.group, status__in=Application.ACTIONABLE
         ).select_related("applicant", "profile__member")
 
     def selected_ids(self) -> set[int]:
@@ -98,8 +100,8 @@ class BulkActionForm(forms.Form):
         if cleaned.get("action") != SEAT or not chosen:
             return cleaned
         data, slate = self.workbench.data, self.workbench.slate
-        order = selection.seating_order(data, slate, [a.pk for a in chosen])
-        needed = selection.overrides_needed(data, order)
+        order = verification.seating_order(data, slate, [a.pk for a in chosen])
+        needed = verification.overrides_needed(data, order)
         if needed and not cleaned.get("override_reason", "").strip():
             by_id = {a.pk: a for a in chosen}
             names = "; ".join(
@@ -116,7 +118,7 @@ class BulkActionForm(forms.Form):
     def apply(self, *, acting_user: User) -> list[services.BulkOutcome]:
         """Hand the chosen applications to the service, in the proposed slate's order."""
         chosen = {a.pk: a for a in self.cleaned_data["applications"]}
-        order = selection.seating_order(self.workbench.data, self.workbench.slate, list(chosen))
+        order = verification.seating_order(self.workbench.data, self.workbench.slate, list(chosen))
         return services.applications_bulk_decide(
             applications=[chosen[pk] for pk in order],
             action=self.cleaned_data["action"],

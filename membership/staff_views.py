@@ -23,8 +23,10 @@ from asi_wg.admin_sites import is_secretariat
 from asi_wg.errors import DomainError
 from asi_wg.models import User
 from groups.models import WorkingGroup
-from membership import selection, services
+from membership import selectors, services
 from membership.models import Application, Seat
+from membership.selection.slate import DEFAULT_WEIGHTS, FOCUS
+from membership.selection.workbench import Workbench, workbench_for_group
 from membership.staff_forms import (
     BulkActionForm,
     ReorderForm,
@@ -74,7 +76,7 @@ def staff_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "membership/staff/index.html",
-        {"groups": selection.groups_overview(organisation)},
+        {"groups": selectors.groups_overview(organisation)},
     )
 
 
@@ -82,11 +84,11 @@ def _render_workbench(
     request: HttpRequest,
     group: WorkingGroup,
     *,
-    workbench: selection.Workbench | None = None,
+    workbench: Workbench | None = None,
     bulk_form: BulkActionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    workbench = workbench or selection.workbench_for_group(group)
+    workbench = workbench or workbench_for_group(group)
     bulk_form = bulk_form or BulkActionForm(workbench=workbench)
     return render(
         request,
@@ -99,13 +101,13 @@ def _render_workbench(
             "end_form": SeatEndForm(),
             "cap_form": SeatCapForm(initial={"seat_cap": group.seat_cap}),
             "charts": _charts(workbench),
-            "weights": selection.DEFAULT_WEIGHTS,
+            "weights": DEFAULT_WEIGHTS,
         },
         status=status,
     )
 
 
-def _charts(workbench: selection.Workbench) -> list[dict[str, Any]]:
+def _charts(workbench: Workbench) -> list[dict[str, Any]]:
     """Each diversity dimension as a bar chart: the people holding seats or offers now, and the
     same with the proposed slate seated."""
     charts = []
@@ -116,7 +118,7 @@ def _charts(workbench: selection.Workbench) -> list[dict[str, Any]]:
             {
                 "id": f"chart-{dimension.key}",
                 # Focus areas have long names: that chart takes the whole width.
-                "wide": dimension.key == selection.FOCUS,
+                "wide": dimension.key == FOCUS,
                 "title": dimension.title,
                 "series": series,
                 "rows": [
@@ -154,7 +156,7 @@ def selection_workbench(request: HttpRequest, group_slug: str) -> HttpResponse:
 @secretariat_required
 def selection_bulk(request: HttpRequest, group_slug: str) -> HttpResponse:
     group = _group(request, group_slug)
-    workbench = selection.workbench_for_group(group)
+    workbench = workbench_for_group(group)
     form = BulkActionForm(request.POST, workbench=workbench)
     if not form.is_valid():
         messages.error(request, form_errors(form))

@@ -150,7 +150,7 @@ def apply(request: HttpRequest, group_slug: str) -> HttpResponse:
             "eligibility": rules.eligibility(profile),
             "existing": existing,
             "already_applied": existing is not None
-            and existing.status not in selectors.REAPPLICABLE,
+            and existing.status not in Application.REAPPLICABLE,
             "form": form,
             "areas": areas,
         },
@@ -173,7 +173,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own_application(request, pk)
     if request.method == "POST":
         try:
-            if application.status in selectors.DECIDED:
+            if application.status in Application.DECIDED:
                 # The service would also "withdraw" a decided application, which would let a
                 # person who was not selected apply afresh: only open ones are withdrawn here.
                 raise services.InvalidState(

@@ -137,7 +137,7 @@ class World:
     def accept(self, offer: Offer) -> None:
         application = offer.application
         member_id = application.profile.member_id
-        before = self.representation(member_id)
+        before = self.representation(member_id) if member_id is not None else 0
         seat = services.offer_accept(offer=offer, user=application.applicant)
         assert offer.pk in self.vetted, f"offer {offer.pk} became a seat without being vetted"
         assert seat.application_id == application.pk
@@ -146,7 +146,7 @@ class World:
                 f"accepting offer {offer.pk} added to member {member_id}'s seats and offers"
             )
 
-    def representation(self, member_id: int | None) -> int:
+    def representation(self, member_id: int) -> int:
         """The Member's seats held and open offers in the group, together."""
         held = Seat.objects.filter(group=self.group, ended_at__isnull=True, member_id=member_id)
         offers = Offer.objects.filter(

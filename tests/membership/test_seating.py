@@ -11,7 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from asi_wg.models import AuditEntry, Organisation
 from groups.models import WorkingGroup
-from membership import rules, services
+from membership import rules, selectors, services
 from membership.models import Application, Offer, ParticipantProfile, Seat, SentNotification
 from tests.factories import (
     ApplicationFactory,
@@ -139,7 +139,7 @@ def test_freed_seat_is_offered_to_the_next_on_the_list_and_accepted(group, staff
         seats = [services.seat_take(application=a, acting_user=staff) for a in seated]
         for application in waiting:
             services.application_waitlist(application=application, acting_user=staff)
-        assert services.waiting_position(Application.objects.get(pk=waiting[1].pk)) == 2
+        assert selectors.waiting_position(Application.objects.get(pk=waiting[1].pk)) == 2
         services.seat_end(seat=seats[0], reason=Seat.EndReason.WITHDREW, acting_user=staff)
         # The promotion job ran on commit (eagerly in tests): one offer, to the first waiting.
         offer = Offer.objects.get(status=Offer.Status.OPEN)

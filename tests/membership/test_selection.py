@@ -14,10 +14,21 @@ from hypothesis import strategies as st
 
 from asi_wg.models import Organisation
 from groups.models import WorkingGroup
-from membership import rules, selection, services
+from membership import rules, services
 from membership.models import Application, Member, Offer, ParticipantProfile, Seat
 from membership.regions import REGIONS
-from membership.selection import Candidate, Holder, SelectionInput, Traits
+from membership.selection import explanations, method, verification
+from membership.selection.slate import (
+    DEFAULT_WEIGHTS,
+    OFFER,
+    SEAT,
+    Candidate,
+    Holder,
+    SelectionInput,
+    Slate,
+    Traits,
+)
+from membership.selection.workbench import workbench_for_group
 from tests.factories import (
     ApplicationFactory,
     FocusAreaFactory,
@@ -92,11 +103,11 @@ def data(
     )
 
 
-def ids(slate: selection.Slate) -> list[int]:
+def ids(slate: Slate) -> list[int]:
     return slate.application_ids
 
 
-def reason_of(slate: selection.Slate, application_id: int) -> str:
+def reason_of(slate: Slate, application_id: int) -> str:
     for proposal in slate.proposals:
         if proposal.application_id == application_id:
             return proposal.reason
@@ -113,7 +124,7 @@ def test_a_new_region_wins_over_an_earlier_applicant_from_a_region_already_seate
     holders = (held(90, member=90, region="Europe", perspective=INDUSTRY, size_band="large"),)
     first = cand(1, region="Europe")
     later = cand(2, region="Africa")
-    slate = selection.propose_slate(data([first, later], cap=2, holders=holders))
+    slate = method.propose_slate(data([first, later], cap=2, holders=holders))
     assert ids(slate) == [2]
     assert reason_of(slate, 2) == "Adds region Africa."
     assert reason_of(slate, 1).startswith("Not reached: the free seats went to applicants")
@@ -133,7 +144,7 @@ def test_uncovered_focus_areas_come_first() -> None:
     )
     covered_again = cand(1, focus=(11,))
     new_areas = cand(2, focus=(12, 13))
-    slate = selection.propose_slate(
+    slate = method.propose_slate(
         data([covered_again, new_areas], cap=2, holders=holders, focus=focus)
     )
     assert ids(slate) == [2]
@@ -147,7 +158,7 @@ def test_civil_society_balances_a_group_of_industry() -> None:
     )
     industry = cand(1, perspective=INDUSTRY, priority=5)
     civil = cand(2, perspective=CIVIL)
-    slate = selection.propose_slate(data([industry, civil], cap=4, holders=holders))
+    slate = method.propose_slate(data([industry, civil], cap=4, holders=holders))
     assert ids(slate) == [2]
     assert reason_of(slate, 2) == (
         "Adds the Civil society perspective; balances civil society against industry "
@@ -163,7 +174,7 @@ def test_the_balance_keeps_favouring_the_smaller_side_once_both_are_present() ->
     # The industry applicant brings a segment nobody has; the civil-society one brings none.
     industry = cand(1, perspective=INDUSTRY, segments=("Recycling",), priority=5)
     civil = cand(2, perspective=CIVIL)
-    slate = selection.propose_slate(data([industry, civil], cap=6, holders=holders))
+    slate = method.propose_slate(data([industry, civil], cap=6, holders=holders))
     assert ids(slate) == [2]
     assert reason_of(slate, 2) == "Balances civil society against industry (1 against 4 so far)."
     assert reason_of(slate, 1).endswith(
@@ -175,11 +186,11 @@ def test_ticking_every_focus_area_counts_at_most_three() -> None:
     focus = tuple((n, f"Area {n}") for n in range(1, 9))
     everything = cand(1, focus=tuple(range(1, 9)))
     four = cand(2, focus=(1, 2, 3, 4))
-    slate = selection.propose_slate(data([everything, four], cap=1, focus=focus))
+    slate = method.propose_slate(data([everything, four], cap=1, focus=focus))
     # Both bring three uncovered areas that count: the tie goes to the earlier application.
     assert (
         slate.proposals[0].score
-        == selection.propose_slate(data([four], cap=1, focus=focus)).proposals[0].score
+        == method.propose_slate(data([four], cap=1, focus=focus)).proposals[0].score
     )
 
 
@@ -189,34 +200,32 @@ def test_equal_scores_follow_the_waiting_list_order() -> None:
     early = cand(2, minute=1, **same)  # type: ignore[arg-type]
     late = cand(3, minute=30, **same)  # type: ignore[arg-type]
     holders = (held(90, member=90, region="Asia", perspective=INDUSTRY, size_band="large"),)
-    slate = selection.propose_slate(
-        data([late, early, late_but_prioritised], cap=4, holders=holders)
-    )
+    slate = method.propose_slate(data([late, early, late_but_prioritised], cap=4, holders=holders))
     assert ids(slate) == [1, 2, 3]
     assert "same score by waiting-list order" in reason_of(slate, 1)
 
 
 def test_the_slate_stops_at_the_cap_and_a_full_group_gets_no_proposal() -> None:
     pool = [cand(n, region=REGIONS[n % len(REGIONS)]) for n in range(1, 11)]
-    assert len(ids(selection.propose_slate(data(pool, cap=4)))) == 4
+    assert len(ids(method.propose_slate(data(pool, cap=4)))) == 4
     holders = tuple(held(90 + n, member=90 + n) for n in range(3))
-    full = selection.propose_slate(data(pool, cap=3, holders=holders))
+    full = method.propose_slate(data(pool, cap=3, holders=holders))
     assert ids(full) == []
     assert full.free_at_start == 0
     assert len(full.not_proposed) == 10
 
 
 def test_open_offers_hold_capacity_and_count_for_one_per_member() -> None:
-    offer = Holder(person_id=90, member_id=7, traits=Traits(), kind=selection.OFFER)
+    offer = Holder(person_id=90, member_id=7, traits=Traits(), kind=OFFER)
     same_member = cand(1, member=7)
     other = cand(2)
-    slate = selection.propose_slate(data([same_member, other], cap=2, holders=(offer,)))
+    slate = method.propose_slate(data([same_member, other], cap=2, holders=(offer,)))
     assert ids(slate) == [2]
     assert "already has a representative" in reason_of(slate, 1)
 
 
 def test_ineligible_applicants_are_never_proposed_and_told_why() -> None:
-    slate = selection.propose_slate(data([cand(1, eligible=False), cand(2)], cap=5))
+    slate = method.propose_slate(data([cand(1, eligible=False), cand(2)], cap=5))
     assert ids(slate) == [2]
     assert reason_of(slate, 1).startswith("No longer a Member.")
 
@@ -224,16 +233,16 @@ def test_ineligible_applicants_are_never_proposed_and_told_why() -> None:
 def test_a_second_representative_only_once_nobody_from_another_member_is_left() -> None:
     first, second = cand(1, member=7), cand(2, member=7, region="Africa")
     other = cand(3, member=8)
-    slate = selection.propose_slate(data([first, second, other], cap=10))
+    slate = method.propose_slate(data([first, second, other], cap=10))
     # The second representative brings a new region, yet comes only after Member 8's applicant.
     assert ids(slate)[-1] == 2
     assert set(ids(slate)) == {1, 2, 3}
 
 
 def test_a_second_representative_may_take_the_last_free_seat_when_nobody_else_waits() -> None:
-    slate = selection.propose_slate(data([cand(1, member=7), cand(2, member=7)], cap=2))
+    slate = method.propose_slate(data([cand(1, member=7), cand(2, member=7)], cap=2))
     assert ids(slate) == [1, 2]
-    full = selection.propose_slate(data([cand(1, member=7), cand(2, member=7)], cap=1))
+    full = method.propose_slate(data([cand(1, member=7), cand(2, member=7)], cap=1))
     assert ids(full) == [1]
     assert reason_of(full, 2) == (
         "Member 7 already has a representative in the group or the proposed slate, and no seat "
@@ -247,8 +256,8 @@ def test_an_eligible_applicant_of_another_member_blocks_a_second_representative(
     pool = [cand(1, member=7, region="Africa"), cand(2, member=8)]
     inp = data(pool, cap=3, holders=holders)
     # Member 7's second representative brings a new region, yet waits for Member 8's applicant.
-    assert ids(selection.propose_slate(inp)) == [2, 1]
-    assert selection.verify_slate(inp, [1, 2]) == [
+    assert ids(method.propose_slate(inp)) == [2, 1]
+    assert verification.verify_slate(inp, [1, 2]) == [
         "#1 (application 1): a second representative of Member 7"
     ]
 
@@ -256,10 +265,10 @@ def test_an_eligible_applicant_of_another_member_blocks_a_second_representative(
 def test_an_ineligible_applicant_of_another_member_does_not_block_a_second_representative() -> None:
     # A former Member's representative can never be seated: they do not "wait" for a seat.
     pool = [cand(1, member=7), cand(2, member=7), cand(3, member=8, eligible=False)]
-    slate = selection.propose_slate(data(pool, cap=10))
+    slate = method.propose_slate(data(pool, cap=10))
     assert ids(slate) == [1, 2]
-    assert selection.verify_slate(data(pool, cap=10), [1, 2]) == []
-    state = selection._State(data(pool, cap=10, holders=(held(90, member=7),)))
+    assert verification.verify_slate(data(pool, cap=10), [1, 2]) == []
+    state = method._State(data(pool, cap=10, holders=(held(90, member=7),)))
     assert state.others_waiting(pool[1]) == 0
     assert [c.allowed for c in state.checks(pool[1]) if c.rule == rules.ONE_PER_MEMBER] == [True]
 
@@ -271,9 +280,9 @@ def test_an_ipaf_participant_or_an_expert_waiting_blocks_a_second_representative
         )
         pool = [cand(1, member=7), cand(2, member=7), outsider]
         holders = (held(90, member=7),)
-        slate = selection.propose_slate(data(pool, cap=2, holders=holders))
+        slate = method.propose_slate(data(pool, cap=2, holders=holders))
         assert ids(slate) == [3]
-        assert selection.verify_slate(data(pool, cap=3, holders=holders), [1, 3]) == [
+        assert verification.verify_slate(data(pool, cap=3, holders=holders), [1, 3]) == [
             "#1 (application 1): a second representative of Member 7"
         ]
 
@@ -283,11 +292,11 @@ def test_second_representatives_of_two_members_do_not_block_each_other() -> None
     # "someone else waiting" for the other: both may be seated while seats are free.
     holders = (held(90, member=7), held(91, member=8))
     pool = [cand(1, member=7), cand(2, member=8)]
-    slate = selection.propose_slate(data(pool, cap=4, holders=holders))
+    slate = method.propose_slate(data(pool, cap=4, holders=holders))
     assert sorted(ids(slate)) == [1, 2]
-    assert selection.verify_slate(data(pool, cap=4, holders=holders), [1, 2]) == []
+    assert verification.verify_slate(data(pool, cap=4, holders=holders), [1, 2]) == []
     # Member 8's first representative still counts while Member 8 holds nothing yet.
-    first_of_8 = selection.verify_slate(data(pool, cap=4, holders=holders[:1]), [1, 2])
+    first_of_8 = verification.verify_slate(data(pool, cap=4, holders=holders[:1]), [1, 2])
     assert first_of_8 == ["#1 (application 1): a second representative of Member 7"]
 
 
@@ -297,7 +306,7 @@ def test_someone_held_back_by_the_group_limit_still_waits_for_a_second_represent
     holders = (held(90, member=7),)
     pool = [cand(1, member=7), cand(2, member=8), cand(3, member=9), cand(4, member=10)]
     inp = data(pool, cap=3, holders=holders, limit=1, elsewhere={8: frozenset({5})})
-    slate = selection.propose_slate(inp)
+    slate = method.propose_slate(inp)
     assert ids(slate) == [3, 4]
     assert reason_of(slate, 1).startswith("Member 7 already has a representative")
     assert "Members are limited to 1 group(s)" in reason_of(slate, 2)
@@ -306,17 +315,17 @@ def test_someone_held_back_by_the_group_limit_still_waits_for_a_second_represent
 def test_group_limit_blocks_a_member_seated_elsewhere_only_when_oversubscribed() -> None:
     elsewhere = {7: frozenset({2})}
     pool = [cand(1, member=7, region="Africa"), cand(2), cand(3)]
-    over = selection.propose_slate(data(pool, cap=2, limit=1, elsewhere=elsewhere))
+    over = method.propose_slate(data(pool, cap=2, limit=1, elsewhere=elsewhere))
     assert 1 not in ids(over)
     assert "Members are limited to 1 group(s)" in reason_of(over, 1)
-    room = selection.propose_slate(data(pool, cap=3, limit=1, elsewhere=elsewhere))
+    room = method.propose_slate(data(pool, cap=3, limit=1, elsewhere=elsewhere))
     assert 1 in ids(room)
-    two_allowed = selection.propose_slate(data(pool, cap=2, limit=2, elsewhere=elsewhere))
+    two_allowed = method.propose_slate(data(pool, cap=2, limit=2, elsewhere=elsewhere))
     assert ids(two_allowed)[0] == 1
 
 
 def test_declined_applicants_are_not_in_the_pool() -> None:
-    slate = selection.propose_slate(data([cand(1, status="declined"), cand(2)], cap=5))
+    slate = method.propose_slate(data([cand(1, status="declined"), cand(2)], cap=5))
     assert ids(slate) == [2]
     assert [left.application_id for left in slate.not_proposed] == []
 
@@ -337,10 +346,10 @@ def test_the_result_does_not_depend_on_the_input_order() -> None:
         for n in range(1, 40)
     ]
     focus = tuple((n, f"Area {n}") for n in range(1, 6))
-    expected = selection.propose_slate(data(pool, cap=12, focus=focus))
+    expected = method.propose_slate(data(pool, cap=12, focus=focus))
     for _ in range(5):
         rng.shuffle(pool)
-        assert selection.propose_slate(data(pool, cap=12, focus=focus)) == expected
+        assert method.propose_slate(data(pool, cap=12, focus=focus)) == expected
 
 
 # --- verify_slate -----------------------------------------------------------------------------
@@ -350,7 +359,7 @@ def test_verify_slate_names_every_broken_rule() -> None:
     holders = (held(90, member=7),)
     pool = [cand(1, member=7), cand(2, eligible=False), cand(3, member=5), cand(4), cand(5)]
     inp = data(pool, cap=4, holders=holders, limit=1, elsewhere={5: frozenset({9})})
-    found = selection.verify_slate(inp, [1, 2, 2, 3, 4, 99, 5])
+    found = verification.verify_slate(inp, [1, 2, 2, 3, 4, 99, 5])
     text = "\n".join(found)
     assert "#1 (application 1): a second representative of Member 7" in text
     assert "#2 (application 2): not eligible" in text
@@ -358,7 +367,7 @@ def test_verify_slate_names_every_broken_rule() -> None:
     assert "#4 (application 3): Member 5 already sits in or is offered a seat in 1 other" in text
     assert "#5 (application 4): over the cap of 4" in text
     assert "#6 (application 99): not awaiting selection in this group" in text
-    assert selection.verify_slate(inp, selection.propose_slate(inp).application_ids) == []
+    assert verification.verify_slate(inp, method.propose_slate(inp).application_ids) == []
 
 
 def test_slates_for_several_groups_respect_the_group_limit_together() -> None:
@@ -372,11 +381,11 @@ def test_slates_for_several_groups_respect_the_group_limit_together() -> None:
         )
         for g in (1, 2)
     ]
-    apart = [selection.propose_slate(g) for g in groups]
+    apart = [method.propose_slate(g) for g in groups]
     # Each group alone would take Member 7: seated one after the other, that breaks the limit.
-    assert selection.verify_slates(groups, apart)
-    together = selection.propose_slates(groups)
-    assert selection.verify_slates(groups, together) == []
+    assert verification.verify_slates(groups, apart)
+    together = method.propose_slates(groups)
+    assert verification.verify_slates(groups, together) == []
     assert 11 in together[0].application_ids
     assert 21 not in together[1].application_ids
 
@@ -405,7 +414,7 @@ def inputs(draw: st.DrawFn) -> SelectionInput:
             person_id=500 + n,
             member_id=draw(st.one_of(st.none(), st.integers(1, members))),
             traits=draw(trait),
-            kind=draw(st.sampled_from([selection.SEAT, selection.OFFER])),
+            kind=draw(st.sampled_from([SEAT, OFFER])),
         )
         for n in range(n_holders)
     )
@@ -446,8 +455,8 @@ def inputs(draw: st.DrawFn) -> SelectionInput:
 def test_a_proposal_never_breaks_a_hard_rule_and_explains_everyone(
     inp: SelectionInput, rng: random.Random
 ) -> None:
-    slate = selection.propose_slate(inp)
-    assert selection.verify_slate(inp, slate.application_ids) == []
+    slate = method.propose_slate(inp)
+    assert verification.verify_slate(inp, slate.application_ids) == []
     assert len(slate.proposals) <= max(0, slate.free_at_start)
     pool = {c.application_id for c in inp.pool}
     left = [n.application_id for n in slate.not_proposed]
@@ -457,14 +466,14 @@ def test_a_proposal_never_breaks_a_hard_rule_and_explains_everyone(
         # The slate stopped early only because everyone left is blocked by a rule.
         assert all(n.blocked_by for n in slate.not_proposed)
     # The fast score that ranks and the itemised gain that explains are the same number.
-    state = selection._State(inp)
+    state = method._State(inp)
     for candidate in inp.pool:
-        explained = selection._gain(state, candidate.traits, selection.DEFAULT_WEIGHTS)[0]
-        assert state.score(candidate, selection.DEFAULT_WEIGHTS) == pytest.approx(explained)
+        explained = explanations._gain(state, candidate.traits, DEFAULT_WEIGHTS)[0]
+        assert state.score(candidate, DEFAULT_WEIGHTS) == pytest.approx(explained)
     shuffled = list(inp.candidates)
     rng.shuffle(shuffled)
     assert (
-        selection.propose_slate(SelectionInput(**{**inp.__dict__, "candidates": tuple(shuffled)}))
+        method.propose_slate(SelectionInput(**{**inp.__dict__, "candidates": tuple(shuffled)}))
         == slate
     )
 
@@ -476,7 +485,7 @@ def test_the_counts_the_rules_read_match_a_plain_recount(
 ) -> None:
     """``_State`` keeps running counts of who waits; after any sequence of seatings they equal a
     plain recount of the rules' definitions."""
-    state = selection._State(inp)
+    state = method._State(inp)
     order = list(inp.candidates)
     rng.shuffle(order)
     for taken in [None, *order[: rng.randint(0, len(order))]]:
@@ -514,7 +523,7 @@ def _apply(group: WorkingGroup, profile: ParticipantProfile, **kwargs: object) -
 
 
 def _compare_with_rules(group: WorkingGroup) -> None:
-    workbench = selection.workbench_for_group(group)
+    workbench = workbench_for_group(group)
     state = rules.GroupState.read(rules_group(group))
     for row in workbench.rows:
         expected = rules.seating_checks(state, row.application.profile)
@@ -567,7 +576,7 @@ def test_rule_results_agree_with_membership_rules(
     Application.objects.filter(pk=offered_elsewhere.pk).update(status=Application.Status.OFFERED)
     pending_here = _apply(group, _profile(org, pending))
     _compare_with_rules(group)
-    workbench = selection.workbench_for_group(group)
+    workbench = workbench_for_group(group)
     refused = {c.rule for row in workbench.rows for c in row.checks if c.blocks}
     # The scenario exercises every rule that can refuse, not only the easy cases.
     assert {rules.ELIGIBLE, rules.ONE_PER_MEMBER} <= refused
@@ -601,7 +610,7 @@ def test_second_representative_rule_agrees_at_every_boundary(
     elif others == "same member":
         _apply(group, _profile(org, member))
     _compare_with_rules(group)
-    workbench = selection.workbench_for_group(rules_group(group))
+    workbench = workbench_for_group(rules_group(group))
     for application_id in workbench.slate.application_ids:
         services.seat_take(
             application=Application.objects.get(pk=application_id), acting_user=secretariat
@@ -658,14 +667,14 @@ def test_the_proposed_slate_can_be_seated_in_its_order_without_an_override(
             applied_at=T0 + datetime.timedelta(minutes=n),
         )
         application.focus_areas.set(rng.sample(areas, rng.randint(0, 3)))
-    workbench = selection.workbench_for_group(rules_group(group))
+    workbench = workbench_for_group(rules_group(group))
     slate = workbench.slate
-    assert selection.verify_slate(workbench.data, slate.application_ids) == []
+    assert verification.verify_slate(workbench.data, slate.application_ids) == []
     for application_id in slate.application_ids:
         services.seat_take(
             application=Application.objects.get(pk=application_id), acting_user=secretariat
         )
     assert Seat.objects.filter(group=group, ended_at__isnull=True).count() <= group.seat_cap
     # Everyone not proposed is either blocked by a rule now or the group is full.
-    after = selection.workbench_for_group(rules_group(group))
+    after = workbench_for_group(rules_group(group))
     assert after.slate.application_ids == []

@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 
 from asi_wg.models import AuditEntry, Organisation, User
 from groups.models import WorkingGroup
-from membership import services
+from membership import selectors, services
 from membership.models import Application, Member, Offer, Seat
 from tests.conftest import make_secretariat
 from tests.factories import (
@@ -390,8 +390,8 @@ def test_reordering_the_waiting_list_needs_a_reason_and_is_audited(
         f"Second In ({second.profile.member}) now has priority 5 on the waiting list."
     ]
     with scopes_disabled():
-        assert services.waiting_position(Application.objects.get(pk=second.pk)) == 1
-        assert services.waiting_position(Application.objects.get(pk=first.pk)) == 2
+        assert selectors.waiting_position(Application.objects.get(pk=second.pk)) == 1
+        assert selectors.waiting_position(Application.objects.get(pk=first.pk)) == 2
         entry = AuditEntry.objects.get(action="waitlist.reorder")
     assert entry.data == {"from": 0, "to": 5, "reason": "Only smelter expert waiting."}
     waiting = html.split('id="waiting-heading"')[1]
