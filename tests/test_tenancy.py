@@ -24,6 +24,9 @@ NOT_SCOPED: dict[str, str] = {
     "asi_wg.OrganisationGroupObjectPermission": "guardian's role rows, as above",
     "groups.WorkingGroupUserObjectPermission": "guardian's role rows, as above",
     "groups.WorkingGroupGroupObjectPermission": "guardian's role rows, as above",
+    "membership.ApplicationFocusArea": "the many-to-many table of an application's focus areas: "
+    "Django's related managers read it through its default manager (as they read every implicit "
+    "through table), and it is only ever reached from a scoped Application",
 }
 
 
