@@ -105,6 +105,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+DEFAULT_ANTITRUST_STATEMENT = (
+    "Participants are reminded that this meeting is held under the Antitrust Compliance "
+    "Policy. Do not discuss prices, costs, margins, bids, market shares, customers, suppliers "
+    "or any other competitively sensitive information. If such a topic comes up, the chair "
+    "will stop the discussion and the notes will record it."
+)
+
+
 def validate_tenant_slug(value: str) -> None:
     validate_slug(value)
     if value.lower() in settings.RESERVED_SLUGS:
@@ -143,6 +151,30 @@ class Organisation(models.Model):
         _("days an offered seat is held"),
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    missed_meetings_flag = models.PositiveSmallIntegerField(
+        _("missed meetings before a step-down flag"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_(
+            "When a participant misses this many meetings in a row without apologies and the "
+            "group has a waiting list, the secretariat is shown a flag."
+        ),
+    )
+    commitment_hours = models.PositiveSmallIntegerField(
+        _("minimum hours per phase"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text=_(
+            "Meetings attended plus reading time, against which each participant sees "
+            "where they stand."
+        ),
+    )
+    antitrust_statement = models.TextField(
+        _("antitrust statement"),
+        blank=True,
+        default=DEFAULT_ANTITRUST_STATEMENT,
+        help_text=_("Opens every meeting's agenda, as it is read at the start of each meeting."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -479,6 +479,9 @@ class OrganisationSettingsAdmin(TenantModelAdmin):
         "privacy_policy_url",
         "member_group_limit",
         "offer_hold_days",
+        "missed_meetings_flag",
+        "commitment_hours",
+        "antitrust_statement",
     )
     readonly_fields = ("name",)
     list_display = ("name", "time_zone", "member_group_limit", "offer_hold_days")

@@ -3,4 +3,8 @@ from django.apps import AppConfig
 
 class MeetingsConfig(AppConfig):
     name = "meetings"
+    verbose_name = "Meetings"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from meetings import personal_data  # noqa: F401  (the app's declarations)

@@ -130,7 +130,9 @@ def quiet() -> Iterator[None]:
         _quiet.reset(token)
 
 
-def _queue_notification(kind: str, obj: Any, *, organisation: Organisation) -> None:
+def notification_queue(kind: str, obj: Any, *, organisation: Organisation) -> None:
+    """Send the notification ``kind`` about ``obj`` once the current transaction commits (a
+    Celery task; see ``membership.notifications``). Later apps queue theirs through here too."""
     from membership import tasks
 
     if _quiet.get():
@@ -249,7 +251,7 @@ def antitrust_policy_publish(
         target=policy,
         data={"version": policy.version},
     )
-    _queue_notification("antitrust_new_version", policy, organisation=organisation)
+    notification_queue("antitrust_new_version", policy, organisation=organisation)
     return policy
 
 
@@ -330,7 +332,7 @@ def application_submit(
         target=application,
         data={"focus_areas": [area.pk for area in focus_areas]},
     )
-    _queue_notification("application_received", application, organisation=group.organisation)
+    notification_queue("application_received", application, organisation=group.organisation)
     return application
 
 
@@ -357,7 +359,7 @@ def application_withdraw(*, application: Application, acting_user: User) -> Appl
         frees_capacity = True
         if acting_user.pk != application.applicant_id:
             # Withdrawn by the secretariat: the person hears of it.
-            _queue_notification("seat_ended", seat, organisation=group.organisation)
+            notification_queue("seat_ended", seat, organisation=group.organisation)
     application.status = Application.Status.WITHDRAWN
     application.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -387,7 +389,7 @@ def application_waitlist(*, application: Application, acting_user: User) -> Appl
         action="application.waitlist",
         target=application,
     )
-    _queue_notification("waitlisted", application, organisation=group.organisation)
+    notification_queue("waitlisted", application, organisation=group.organisation)
     _queue_promotion(group)
     return application
 
@@ -566,7 +568,7 @@ def seat_take(*, application: Application, acting_user: User, override_reason: s
             "override_reason": seat.override_reason,
         },
     )
-    _queue_notification("seated", seat, organisation=group.organisation)
+    notification_queue("seated", seat, organisation=group.organisation)
     return seat
 
 
@@ -609,7 +611,7 @@ def seat_end(*, seat: Seat, reason: str, note: str = "", acting_user: User) -> S
     if seat.application is not None:
         seat.application.status = Application.Status.ENDED
         seat.application.save(update_fields=["status", "updated_at"])
-    _queue_notification("seat_ended", seat, organisation=group.organisation)
+    notification_queue("seat_ended", seat, organisation=group.organisation)
     _queue_promotion(group)
     return seat
 
@@ -700,7 +702,7 @@ def waitlist_promote(*, group: WorkingGroup, now: datetime.datetime | None = Non
             target=offer,
             data={"application": application.pk, "expires_at": offer.expires_at.isoformat()},
         )
-        _queue_notification("offer", offer, organisation=organisation)
+        notification_queue("offer", offer, organisation=organisation)
     return made
 
 
@@ -810,7 +812,7 @@ def _offer_accept_locked(*, offer: Offer, user: User, now: datetime.datetime) ->
         target=offer,
         data={"seat": seat.pk},
     )
-    _queue_notification("seated", seat, organisation=group.organisation)
+    notification_queue("seated", seat, organisation=group.organisation)
     return seat
 
 
@@ -849,7 +851,7 @@ def _expire(offer: Offer, *, now: datetime.datetime) -> None:
         action="offer.expire",
         target=offer,
     )
-    _queue_notification("offer_expired", offer, organisation=offer.group.organisation)
+    notification_queue("offer_expired", offer, organisation=offer.group.organisation)
 
 
 def offers_expire(*, organisation: Organisation, now: datetime.datetime | None = None) -> int:

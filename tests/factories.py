@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 
 from asi_wg.models import Organisation, User
 from groups.models import FocusArea, GroupLinkage, Phase, RevisionObjective, Standard, WorkingGroup
+from meetings.models import Material, Meeting
 from membership.models import (
     AntitrustPolicy,
     Application,
@@ -202,3 +203,36 @@ class AntitrustPolicyFactory(TenantFactory[AntitrustPolicy]):
     version = factory.Sequence(lambda n: n + 1)
     title = "Antitrust Compliance Policy"
     body = "Participants do not discuss prices, markets or customers."
+
+
+class MeetingFactory(TenantFactory[Meeting]):
+    """A scheduled meeting (written directly: tests of the services call them themselves)."""
+
+    class Meta:
+        model = Meeting
+
+    group = factory.SubFactory(WorkingGroupFactory)
+    organisation = factory.SelfAttribute("group.organisation")
+    phase = factory.SubFactory(PhaseFactory, group=factory.SelfAttribute("..group"))
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Meeting {n}")
+    starts_at = factory.LazyFunction(
+        lambda: (
+            datetime.datetime.now(datetime.UTC).replace(microsecond=0) + datetime.timedelta(days=10)
+        )
+    )
+    time_zone = "Europe/London"
+    join_url = "https://video.example/j/123456"
+
+
+class LinkMaterialFactory(TenantFactory[Material]):
+    class Meta:
+        model = Material
+
+    meeting = factory.SubFactory(MeetingFactory)
+    organisation = factory.SelfAttribute("meeting.organisation")
+    title = factory.Sequence(lambda n: f"Reading {n}")
+    url = "https://docs.example/draft.pdf"
+    publish_at = factory.LazyFunction(
+        lambda: datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    )
