@@ -496,11 +496,16 @@ def test_secretariat_edits_its_own_settings_only(
             "privacy_policy_url": "",
             "member_group_limit": "2",
             "offer_hold_days": "5",
+            "missed_meetings_flag": "4",
+            "commitment_hours": "24",
+            "antitrust_statement": "We do not discuss prices.",
         },
     )
     assert response.status_code == 302
     org.refresh_from_db()
     assert (org.member_group_limit, org.offer_hold_days, org.short_name) == (2, 5, "Alu")
+    assert (org.missed_meetings_flag, org.commitment_hours) == (4, 24)
+    assert org.antitrust_statement == "We do not discuss prices."
     other = secretariat_client.get(f"/alu/admin/asi_wg/organisationsettings/{other_org.pk}/change/")
     assert other.status_code == 302  # "does not exist" redirect: never another tenant's settings
     assert secretariat_client.get("/alu/admin/asi_wg/organisationsettings/add/").status_code == 403

@@ -463,6 +463,8 @@ def test_export_and_erasure_cover_the_same_declared_fields(
     markers = {}
     with scopes_disabled():
         for declaration in personal_data.owned_declarations():
+            if declaration.model._meta.app_label in LATER_APPS:
+                continue  # each later app proves its own declarations with rows of its own
             for name in declaration.fields:
                 marker = f"marker-{declaration.model._meta.model_name}-{name}"
                 assert declaration.rows_of(person).update(**{name: marker}), marker
@@ -476,7 +478,20 @@ def test_export_and_erasure_cover_the_same_declared_fields(
     left = surviving(list(markers.values()))
     erased = {key for key, marker in markers.items() if marker not in left}
 
-    assert exported == erased == personal_data.personal_fields()
+    assert (
+        exported
+        == erased
+        == {
+            (label, name)
+            for label, name in personal_data.personal_fields()
+            if label.split(".")[0] not in LATER_APPS
+        }
+    )
+
+
+# Apps above membership declare their own personal data and prove it in their own tests
+# (tests/meetings/test_privacy.py).
+LATER_APPS = {"meetings", "feedback"}
 
 
 # --- The erase form's password is rate-limited like sign-in -----------------------------------
