@@ -105,13 +105,14 @@ def load_tenant(
 
 
 def load(demo_data_so_far: Demo) -> None:
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(demo_data.ASI["time_zone"]))
     asi = load_tenant(
         organisation_data=demo_data.ASI,
         standards=demo_data.ASI_STANDARDS,
         objectives=demo_data.ASI_OBJECTIVES,
         groups=demo_data.ASI_GROUPS,
         linkages=demo_data.ASI_LINKAGES,
-        phase=demo_data.ASI_PHASE_1,
+        phase=demo_data.asi_phase_1(today),
     )
     second = load_tenant(
         organisation_data=demo_data.DEMO,

@@ -393,14 +393,28 @@ ASI_LINKAGES = [
     ),
 ]
 
-ASI_PHASE_1 = {
-    "number": 1,
-    "name": "Phase 1",
-    "starts_on": datetime.date(2025, 4, 1),
-    "ends_on": datetime.date(2025, 12, 31),
-    "meetings_min": 6,
-    "meetings_max": 8,
-}
+
+def asi_phase_1(today: datetime.date) -> dict[str, object]:
+    """Phase 1 as the Terms of Reference plan it (nine months, 6-8 meetings), placed around the
+    day the demo is loaded: the Terms date it April-December 2025, but a demo loaded on any day
+    should have meetings held and meetings to come. It started seven months ago (on the 1st) and
+    ends at the end of the month after next."""
+    starts_on = _add_months(today.replace(day=1), -7)
+    ends_on = _add_months(today.replace(day=1), 3) - datetime.timedelta(days=1)
+    return {
+        "number": 1,
+        "name": "Phase 1",
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "meetings_min": 6,
+        "meetings_max": 8,
+    }
+
+
+def _add_months(first_of_month: datetime.date, months: int) -> datetime.date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
 
 DEMO = {
     "name": "Demo Standards Body",

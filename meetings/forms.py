@@ -12,7 +12,7 @@ from meetings.models import Meeting, language_name
 
 class ApologyForm(forms.Form):
     note = forms.CharField(
-        label=_("Note to the secretariat (optional)"),
+        label=_("Note to the secretariat"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -239,11 +239,11 @@ def _extension(asi: Organisation, users: dict[str, User]) -> None:
                 "consultation."
             ),
             name="Phase 2",
-            starts_on=datetime.date(2027, 2, 1),
-            ends_on=datetime.date(2027, 11, 30),
+            starts_on=phase_1.ends_on + datetime.timedelta(days=1),
+            ends_on=phase_1.ends_on + datetime.timedelta(days=300),
             meetings_min=4,
             meetings_max=6,
-            answers_due_on=datetime.date(2026, 12, 18),
+            answers_due_on=timezone.localdate() + datetime.timedelta(days=19),
             acting_user=users["asi_secretariat"],
         )
     # Seating granted the participant role; the extension asks the seated participants.
