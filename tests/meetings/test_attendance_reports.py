@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django_scopes import scope, scopes_disabled
 
 from asi_wg.models import AuditEntry, Organisation, User
