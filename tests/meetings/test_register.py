@@ -251,5 +251,3 @@ def test_the_plan_shows_whether_a_phase_holds_its_meetings(
     html = client_for(secretariat).get("/alu/staff/meetings/").content.decode()
     assert "9 of 6–8 planned." in html
     assert "Too many: this phase expects at most 8 meetings." in html
-
-
