@@ -54,3 +54,13 @@ audit_data_register(
 audit_data_register("meeting.cancel", text=["reason"])
 audit_data_register("material.add", not_personal=["meeting", "publish_at"])
 audit_data_register("interpretation.request", not_personal=["language"])
+# Attendance marks are keyed by person id (the person's row, not their words); the report's file
+# name is whatever the secretariat's computer called it, so it is treated as free text.
+audit_data_register("attendance.record", not_personal=["marks"])
+audit_data_register(
+    "attendance.report",
+    text=["file_name"],
+    not_personal=["tool", "rows", "matched", "unmatched"],
+)
+audit_data_register("notes.save", not_personal=["length"])
+audit_data_register("notes.publish", not_personal=["length", "first"])

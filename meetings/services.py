@@ -9,6 +9,7 @@ revision, so a changed time is sent again while a retry of the same change sends
 from __future__ import annotations
 
 import datetime
+import hashlib
 import secrets
 from typing import IO, Any
 
@@ -22,10 +23,12 @@ from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
 from asi_wg.tenancy import same_organisation
 from groups.models import Phase, WorkingGroup
-from meetings import uploads
+from meetings import attendance_reports, selectors, uploads
 from meetings.models import (
     LANGUAGE_CODES,
     Apology,
+    Attendance,
+    AttendanceReport,
     CalendarFeed,
     InterpretationRequest,
     Material,
@@ -33,6 +36,7 @@ from meetings.models import (
 )
 from meetings.selectors import meeting_access
 from membership import services as membership_services
+from membership.models import Application, Seat
 
 # The fields whose change calendar programs must see: each raises the revision and re-sends
 # the invitation.
@@ -372,3 +376,286 @@ def calendar_feed_reset(*, organisation: Organisation, user: User) -> CalendarFe
     feed = CalendarFeed.objects.create(organisation=organisation, user=user, token=_new_token())
     audit_record(organisation=organisation, actor=user, action="calendar_feed.reset")
     return feed
+
+
+# --- Attendance, participation and notes ------------------------------------------------------
+
+
+class NotSeated(DomainError):
+    default_message = _(
+        "Only participants seated in the group at the time of the meeting can be marked."
+    )
+
+
+class NotYetStarted(DomainError):
+    default_message = _("This meeting has not started yet.")
+
+
+class ReportAlreadyApplied(DomainError):
+    default_message = _("This attendance report was already applied to this meeting.")
+
+
+def _attendance_lock(meeting: Meeting) -> Meeting:
+    """Lock the meeting for a change to its attendance; a cancelled or future one refuses."""
+    same_organisation(meeting.organisation, meeting)
+    meeting = _lock(meeting)
+    if meeting.is_cancelled:
+        raise MeetingCancelled()
+    if meeting.starts_at > timezone.now():
+        raise NotYetStarted(_("Attendance is recorded once the meeting has started."))
+    return meeting
+
+
+def _attendance_recorded(meeting: Meeting) -> None:
+    meeting.attendance_recorded_at = timezone.now()
+    fields = ["attendance_recorded_at", "updated_at"]
+    if meeting.ends_at <= timezone.now() and meeting.status == Meeting.Status.SCHEDULED:
+        meeting.status = Meeting.Status.HELD
+        fields.append("status")
+    meeting.save(update_fields=fields)
+
+
+def _write_marks(
+    meeting: Meeting,
+    marks: dict[int, tuple[str, int | None]],
+    *,
+    acting_user: User,
+    source: str,
+) -> dict[str, list[Any]]:
+    """Create or change the marks; return what changed, by person id, for the audit."""
+    existing = {a.person_id: a for a in Attendance.objects.filter(meeting=meeting)}
+    now = timezone.now()
+    new, changed, audit = [], [], {}
+    for person_id, (status, minutes) in sorted(marks.items()):
+        row = existing.get(person_id)
+        if row is not None and (row.status, row.minutes) == (status, minutes):
+            continue
+        audit[str(person_id)] = [status, minutes]
+        if row is None:
+            new.append(
+                Attendance(
+                    organisation=meeting.organisation,
+                    meeting=meeting,
+                    person_id=person_id,
+                    status=status,
+                    minutes=minutes,
+                    source=source,
+                    recorded_by=acting_user,
+                    recorded_at=now,
+                )
+            )
+        else:
+            row.status, row.minutes, row.source = status, minutes, source
+            row.recorded_by, row.recorded_at = acting_user, now
+            changed.append(row)
+    Attendance.objects.bulk_create(new)
+    Attendance.objects.bulk_update(
+        changed, ["status", "minutes", "source", "recorded_by", "recorded_at"]
+    )
+    return audit
+
+
+@transaction.atomic
+def attendance_record(
+    *,
+    meeting: Meeting,
+    marks: dict[int, tuple[str, int | None]],
+    acting_user: User,
+) -> Meeting:
+    """Mark participants of a meeting present (with the minutes they attended, if known),
+    apologies or absent, keyed by the person's id. Only those seated in the group during the
+    meeting may be marked; any refusal changes nothing. Marks the meeting's attendance as
+    recorded, and the meeting as held once it has ended. Queues nothing."""
+    meeting = _attendance_lock(meeting)
+    seated = {seat.holder_id for seat in selectors.seats_at_meeting(meeting)}
+    unknown = sorted(set(marks) - seated)
+    if unknown:
+        raise NotSeated()
+    clean: dict[int, tuple[str, int | None]] = {}
+    for person_id, (status, minutes) in marks.items():
+        if status not in Attendance.Status.values:
+            raise DomainError(_("Choose present, apologies or absent."))
+        if minutes is not None and not 0 <= minutes <= 1440:
+            raise DomainError(_("Minutes attended are from 0 to 1,440."))
+        if status != Attendance.Status.PRESENT and minutes:
+            raise DomainError(_("Minutes attended are recorded only for people present."))
+        clean[person_id] = (status, minutes if status == Attendance.Status.PRESENT else None)
+    changes = _write_marks(
+        meeting, clean, acting_user=acting_user, source=Attendance.Source.REGISTER
+    )
+    _attendance_recorded(meeting)
+    audit_record(
+        organisation=meeting.organisation,
+        actor=acting_user,
+        action="attendance.record",
+        target=meeting,
+        data={"marks": changes},
+    )
+    return meeting
+
+
+@transaction.atomic
+def attendance_mark_unmarked(*, meeting: Meeting, acting_user: User) -> int:
+    """Mark everyone seated and not yet marked: present, or apologies for those who sent them.
+    Returns how many were marked."""
+    meeting = _attendance_lock(meeting)
+    register = selectors.attendance_register(meeting=meeting)
+    marks: dict[int, tuple[str, int | None]] = {
+        row.person.pk: (row.status or Attendance.Status.PRESENT, None)
+        for row in register.rows
+        if not row.recorded
+    }
+    attendance_record(meeting=meeting, marks=marks, acting_user=acting_user)
+    return len(marks)
+
+
+@transaction.atomic
+def attendance_report_apply(
+    *, meeting: Meeting, file_name: str, content: bytes, acting_user: User
+) -> AttendanceReport:
+    """Apply a Zoom or Teams attendance report (``meetings.attendance_reports``): each row whose
+    e-mail (or Teams UPN) is a seated participant's, compared case-insensitively, marks them
+    present with the minutes the tool counted (their joins summed). Other rows are kept on the
+    report for the secretariat to resolve. All or nothing: a file with any problem, or one
+    already applied to this meeting (same content), changes nothing. Queues nothing."""
+    digest = hashlib.sha256(content).hexdigest()
+    meeting = _attendance_lock(meeting)
+    earlier = AttendanceReport.objects.filter(meeting=meeting, digest=digest).first()
+    if earlier is not None:
+        raise ReportAlreadyApplied(
+            _(
+                "This report was already applied to this meeting on %(when)s (as “%(name)s”): "
+                "nothing was changed."
+            )
+            % {
+                "when": timezone.localtime(earlier.uploaded_at).strftime("%d %b %Y %H:%M %Z"),
+                "name": earlier.file_name,
+            }
+        )
+    parsed = attendance_reports.parse(content)
+    seats = selectors.seats_at_meeting(meeting)
+    by_email = {seat.holder.email.lower(): seat.holder_id for seat in seats}
+    marks: dict[int, tuple[str, int | None]] = {}
+    unmatched = []
+    for person in parsed.people:
+        person_id = next(
+            (by_email[e] for e in [person.email, *person.alternates] if e in by_email), None
+        )
+        if person_id is None:
+            unmatched.append(
+                {"name": person.name, "email": person.email, "minutes": person.minutes}
+            )
+            continue
+        before = marks.get(person_id, ("", 0))[1] or 0
+        marks[person_id] = (Attendance.Status.PRESENT, min(1440, before + person.minutes))
+    _write_marks(meeting, marks, acting_user=acting_user, source=Attendance.Source.REPORT)
+    report = AttendanceReport.objects.create(
+        organisation=meeting.organisation,
+        meeting=meeting,
+        digest=digest,
+        file_name=file_name[:255],
+        rows=parsed.rows,
+        matched=len(marks),
+        unmatched=unmatched,
+        uploaded_by=acting_user,
+    )
+    _attendance_recorded(meeting)
+    audit_record(
+        organisation=meeting.organisation,
+        actor=acting_user,
+        action="attendance.report",
+        target=meeting,
+        data={
+            "file_name": report.file_name,
+            "tool": parsed.tool,
+            "rows": parsed.rows,
+            "matched": {str(k): v[1] for k, v in marks.items()},
+            "unmatched": len(unmatched),
+        },
+    )
+    return report
+
+
+def _notes_lock(meeting: Meeting) -> Meeting:
+    same_organisation(meeting.organisation, meeting)
+    meeting = _lock(meeting)
+    if meeting.is_cancelled:
+        raise MeetingCancelled()
+    return meeting
+
+
+@transaction.atomic
+def notes_save(*, meeting: Meeting, notes: str, acting_user: User) -> Meeting:
+    """Save the notes of a meeting as a draft that only the secretariat sees. Refused once the
+    notes are published (participants read them: change them by publishing). Queues nothing."""
+    meeting = _notes_lock(meeting)
+    if meeting.notes_published_at is not None:
+        raise DomainError(
+            _("These notes are published: publish your changes so participants see them.")
+        )
+    meeting.notes = notes.strip()
+    meeting.save(update_fields=["notes", "updated_at"])
+    audit_record(
+        organisation=meeting.organisation,
+        actor=acting_user,
+        action="notes.save",
+        target=meeting,
+        data={"length": len(meeting.notes)},
+    )
+    return meeting
+
+
+@transaction.atomic
+def notes_publish(*, meeting: Meeting, notes: str, acting_user: User) -> Meeting:
+    """Save and publish the notes of a meeting that has started: the group's participants read
+    them on the meeting's page. The first publication queues the ``notes_published`` e-mail;
+    publishing a correction later tells nobody again."""
+    meeting = _notes_lock(meeting)
+    if meeting.starts_at > timezone.now():
+        raise NotYetStarted(_("Notes are published once the meeting has started."))
+    if not notes.strip():
+        raise DomainError(_("Write the notes before publishing them."))
+    first = meeting.notes_published_at is None
+    meeting.notes = notes.strip()
+    meeting.notes_published_at = timezone.now()
+    meeting.save(update_fields=["notes", "notes_published_at", "updated_at"])
+    audit_record(
+        organisation=meeting.organisation,
+        actor=acting_user,
+        action="notes.publish",
+        target=meeting,
+        data={"length": len(meeting.notes), "first": first},
+    )
+    if first:
+        membership_services.notification_queue(
+            "notes_published", meeting, organisation=meeting.organisation
+        )
+    return meeting
+
+
+@transaction.atomic
+def step_down_request(*, seat: Seat, acting_user: User) -> Seat:
+    """Ask a participant who keeps missing meetings to step down (the ``step_down_request``
+    e-mail). Only while someone waits for a seat in the group; the seat itself stays until the
+    secretariat ends it (``membership.services.seat_end`` with ``NON_ATTENDANCE``)."""
+    group = seat.group
+    same_organisation(group.organisation, seat)
+    WorkingGroup.objects.select_for_update().filter(pk=group.pk).first()
+    seat = Seat.objects.select_for_update(of=("self",)).select_related("group").get(pk=seat.pk)
+    if seat.ended_at is not None:
+        raise DomainError(_("This seat has already ended."))
+    if not Application.objects.filter(group=group, status__in=Application.POOL).exists():
+        raise DomainError(
+            _("Nobody is waiting for a seat in %(group)s: a step-down request is not sent.")
+            % {"group": group.name}
+        )
+    audit_record(
+        organisation=group.organisation,
+        actor=acting_user,
+        action="seat.step_down_request",
+        target=seat,
+    )
+    membership_services.notification_queue(
+        "step_down_request", seat, organisation=group.organisation
+    )
+    return seat

@@ -67,6 +67,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
             "mine": selectors.meetings_for_participant(
                 organisation=organisation, user=_user(request)
             ),
+            "records": selectors.participation_records(
+                organisation=organisation, user=_user(request)
+            ),
         },
     )
 
