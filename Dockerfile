@@ -43,15 +43,17 @@ RUN DJANGO_ENV=production \
     EMAIL_URL=consolemail:// \
     python manage.py collectstatic --noinput
 
-# var/ holds beat's schedule file and media/ the uploads (a named volume in compose): the only
-# places the services write to. The code and static files stay owned by root, read-only to app.
-RUN mkdir -p /app/var /app/media \
-    && chown app:app /app/var /app/media
+# var/ holds beat's schedule file, media/ the exports and private/ the meeting readings (named
+# volumes in compose): the only places the services write to. The code and static files stay
+# owned by root, read-only to app.
+RUN mkdir -p /app/var /app/media /app/private \
+    && chown app:app /app/var /app/media /app/private
 
 USER 10001:10001
 
 ENV DJANGO_ENV=production \
     MEDIA_ROOT=/app/media \
+    PRIVATE_MEDIA_ROOT=/app/private \
     PORT=8000
 
 EXPOSE 8000

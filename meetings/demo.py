@@ -11,6 +11,7 @@ import zoneinfo
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.timezone import now
 from django_scopes import scope
 
 from asi_wg.demo import Demo
@@ -219,4 +220,32 @@ def load(demo: Demo) -> None:
             )
             others = [seat.holder for seat in seated]
             _answers(meetings, participant, others)
+            _history(meetings, staff, participant, others)
         _other_groups(asi, staff, today)
+
+
+def _history(meetings: list[Meeting], staff: User, participant: User, others: list[User]) -> None:
+    """The register and notes of the meetings held. Most attend; a few send apologies;
+    ``others[10]`` missed the last three held meetings without apologies (the step-down flag,
+    with people waiting), ``others[11]`` the last two (one more and they are flagged). The
+    latest meeting's attendance is not recorded yet, for the secretariat to do."""
+    flagged, near = others[10], others[11]
+    # The membership demo seats everyone today; in this history they took their seats when the
+    # phase began (a demo's back-dating, not something any service does).
+    phase = meetings[0].phase
+    Seat.objects.filter(group=meetings[0].group, ended_at__isnull=True).update(
+        started_at=_at(phase.starts_on, "UTC", 9)
+    )
+    held = [m for m in meetings if m.status != Meeting.Status.CANCELLED and m.ends_at < now()]
+    for index, meeting in enumerate(held[:-1]):
+        marks: dict[int, tuple[str, int | None]] = {}
+        for n, person in enumerate([participant, *others]):
+            if (person == flagged and index >= 1) or (person == near and index >= 2):
+                marks[person.pk] = ("absent", None)
+            elif (n + index) % 9 == 4:
+                marks[person.pk] = ("apologies", None)
+            else:
+                marks[person.pk] = ("present", 90 - (n * 7 + index * 5) % 25)
+        services.attendance_record(meeting=meeting, marks=marks, acting_user=staff)
+        services.notes_publish(meeting=meeting, notes=NOTES, acting_user=staff)
+    services.notes_save(meeting=held[-1], notes=NOTES, acting_user=staff)
