@@ -7,4 +7,6 @@ class MeetingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from meetings import personal_data  # noqa: F401  (the app's declarations)
+        from meetings import notifications, personal_data  # noqa: F401  (the app's declarations)
+
+        notifications.register()
