@@ -19,16 +19,16 @@ personal_data_register(
     Meeting,
     person=None,
     mentions=["agenda", "notes"],
-    not_personal=["title", "time_zone", "join_url", "language", "status"],
+    not_personal=["title", "time_zone", "join_url"],
 )
 personal_data_register(
     Material,
     person=None,
-    not_personal=["title", "file", "original_name", "content_type", "url"],
+    not_personal=["title", "original_name", "content_type", "url"],
 )
 personal_data_register(Apology, person="person", fields=["note"])
-personal_data_register(InterpretationRequest, person="person", not_personal=["language"])
-personal_data_register(Attendance, person="person", not_personal=["status", "source"])
+personal_data_register(InterpretationRequest, person="person")
+personal_data_register(Attendance, person="person")
 # An attendance report's unmatched rows hold names and e-mail addresses as the videoconference
 # tool wrote them: someone erased is replaced there like anywhere the organisation wrote them.
 personal_data_register(
