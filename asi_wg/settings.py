@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groups.tasks.phase_status_refresh_all",
         "schedule": crontab(minute="5"),
     },
+    # Meeting reminders, published materials, missing attendance (idempotent: meetings.jobs).
+    "meeting-jobs-due": {
+        "task": "meetings.tasks.meeting_jobs_due",
+        "schedule": env.float("CELERY_MEETING_JOBS_SECONDS", default=600.0),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------------

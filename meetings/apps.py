@@ -8,4 +8,6 @@ class MeetingsConfig(AppConfig):
     demo_loader = "meetings.demo.load"
 
     def ready(self) -> None:
-        from meetings import personal_data  # noqa: F401  (the app's declarations)
+        from meetings import notifications, personal_data  # noqa: F401  (the app's declarations)
+
+        notifications.register()

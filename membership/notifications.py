@@ -40,12 +40,15 @@ import time
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email import encoders
 from email.headerregistry import Address
+from email.mime.base import MIMEBase
 from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEText
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
@@ -61,6 +64,17 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail. ``mimetype`` may carry parameters, as a calendar invitation
+    needs: ``text/calendar; method=REQUEST; charset=utf-8`` (mail programs show the REQUEST as an
+    invitation to accept and a CANCEL as a cancellation of the same event)."""
+
+    filename: str
+    content: bytes
+    mimetype: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Message:
     """One e-mail to one person: the templates ``emails/<kind>...`` render it."""
 
@@ -68,6 +82,7 @@ class Message:
     key: str
     recipient: User
     context: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 #: A builder returns None when the object is gone, and an empty list when nothing is due.
@@ -92,6 +107,17 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
             return False
         sent = [message for message in messages if _send_once(organisation, message)]
     return bool(sent)
+
+
+def sent_keys(keys: list[str]) -> set[str]:
+    """Those of ``keys`` already sent, in one query: a builder that a periodic job calls again
+    and again skips them before building attachments. The claim stays the proof against sending
+    twice; this only saves work."""
+    return set(
+        SentNotification.objects.filter(
+            key__in=keys, state=SentNotification.State.SENT
+        ).values_list("key", flat=True)
+    )
 
 
 class ClaimHeld(Exception):
@@ -259,7 +285,29 @@ def render_email(organisation: Organisation, message: Message) -> EmailMultiAlte
         headers={"Auto-Submitted": "auto-generated"},
     )
     email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    for attachment in message.attachments:
+        email.attach(_mime_part(attachment))
     return email
+
+
+def _mime_part(attachment: Attachment) -> MIMEBase:
+    """The attachment as one MIME part, its content type's parameters kept as parameters (a
+    plain ``EmailMessage.attach`` would fold them into the subtype)."""
+    mimetype, *raw_params = (part.strip() for part in attachment.mimetype.split(";"))
+    params = dict(param.split("=", 1) for param in raw_params if "=" in param)
+    maintype, subtype = mimetype.split("/", 1)
+    part: MIMEBase
+    if maintype == "text":
+        charset = params.pop("charset", "utf-8")
+        part = SafeMIMEText(attachment.content.decode(charset), subtype, charset)
+    else:
+        part = MIMEBase(maintype, subtype)
+        part.set_payload(attachment.content)
+        encoders.encode_base64(part)
+    for name, value in params.items():
+        part.set_param(name, value)
+    part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+    return part
 
 
 def _group_context(group: WorkingGroup) -> dict[str, Any]:
@@ -468,6 +516,8 @@ def antitrust_new_version(organisation: Organisation, object_id: int) -> list[Me
     ]
 
 
+#: Every kind of notification and its builder. Later apps add theirs with ``builder_register``
+#: (from their AppConfig.ready()), since this app may not import them.
 BUILDERS: dict[str, Builder] = {
     "application_received": application_received,
     "waitlisted": waitlisted,
@@ -477,3 +527,13 @@ BUILDERS: dict[str, Builder] = {
     "seat_ended": seat_ended,
     "antitrust_new_version": antitrust_new_version,
 }
+
+
+def builder_register(kind: str, builder: Builder) -> None:
+    """Make ``send`` know the notification ``kind``: for a later app's e-mails (meetings), whose
+    services queue them through ``membership.services.notification_queue``. Registering the same
+    builder again is harmless (``ready()`` may run twice in tests); another one is an error."""
+    registered = BUILDERS.get(kind)
+    if registered is not None and registered is not builder:
+        raise ValueError(f"A notification of kind {kind!r} is registered already.")
+    BUILDERS[kind] = builder

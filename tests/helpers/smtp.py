@@ -3,7 +3,8 @@
 It starts ``silent``: it accepts each connection and never says a word (not even the greeting),
 the way a mail server behind a broken firewall or stuck on a full disk behaves. Switched to
 ``answering``, it speaks just enough SMTP to take messages, and keeps each one it was given.
-Connections accepted while silent stay silent.
+Connections accepted while silent stay silent. Given ``refuse = n``, an answering server turns
+the next n messages away with a temporary error (451 to MAIL FROM), as a busy server does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class SmtpServer:
         self._listener.settimeout(0.1)
         self.port: int = self._listener.getsockname()[1]
         self.answering = False
+        #: How many of the next messages to refuse with a temporary error; ``refused`` counts them.
+        self.refuse = 0
+        self.refused = 0
         #: Every message received, as the bytes of its DATA.
         self.messages: list[bytes] = []
         #: time.monotonic() of each accepted connection.
@@ -66,6 +70,14 @@ class SmtpServer:
                 threading.Thread(target=self._converse, args=(conn,), daemon=True).start()
             # Silent: the connection is held open, unanswered, until the server stops.
 
+    def _refusing(self) -> bool:
+        with self._lock:
+            if self.refuse <= 0:
+                return False
+            self.refuse -= 1
+            self.refused += 1
+            return True
+
     def _converse(self, conn: socket.socket) -> None:
         conn.settimeout(10)
         reader = conn.makefile("rb")
@@ -86,6 +98,8 @@ class SmtpServer:
                     with self._lock:
                         self.messages.append(b"".join(lines))
                     conn.sendall(b"250 queued\r\n")
+                elif verb == b"MAIL" and self._refusing():
+                    conn.sendall(b"451 4.3.0 try again later\r\n")
                 elif verb == b"QUIT":
                     conn.sendall(b"221 bye\r\n")
                     return
