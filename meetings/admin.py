@@ -116,14 +116,7 @@ class MeetingAdmin(TenantModelAdmin):
             "interpretation_languages",
             "agenda",
         ]
-        form_class = super().get_form(request, obj, change, **kwargs)
-        organisation = request.organisation  # type: ignore[attr-defined]
-
-        class WithOrganisation(form_class):  # type: ignore[valid-type,misc]
-            def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, organisation=organisation, **kw)
-
-        return WithOrganisation
+        return _with_organisation(super().get_form(request, obj, change, **kwargs), request)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         return [(None, {"fields": self.get_form(request, obj).base_fields})]
@@ -186,6 +179,18 @@ class MeetingAdmin(TenantModelAdmin):
             messages.success(request, _("%(n)d meetings cancelled.") % {"n": cancelled})
 
 
+def _with_organisation(form_class: Any, request: HttpRequest) -> Any:
+    """The admin's form class, built with the request's organisation (for its time zone)."""
+    organisation = request.organisation  # type: ignore[attr-defined]
+
+    class WithOrganisation(form_class):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            super().__init__(*args, organisation=organisation, **kw)
+
+    WithOrganisation.__name__ = form_class.__name__
+    return WithOrganisation
+
+
 def _become(obj: Any, saved: Any) -> None:
     """The admin goes on with ``obj`` (its message, its log entry): make it the saved row."""
     for field in type(saved)._meta.concrete_fields:
@@ -202,13 +207,39 @@ class MaterialForm(forms.ModelForm):
         help_text=_("PDF, Word, Excel, PowerPoint or OpenDocument text."),
     )
 
+    publish_local = forms.DateTimeField(
+        label=_("Published from (in the organisation's time zone)"),
+        required=False,
+        widget=LOCAL_INPUT,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        help_text=_("Empty: at once. Participants are told when it is published."),
+    )
+
     class Meta:
         model = Material
-        fields = ("title", "url", "reading_minutes", "publish_at")  # meeting: as for MeetingForm
-        widgets = {"publish_at": LOCAL_INPUT}
+        fields = ("title", "url", "reading_minutes")  # meeting: as for MeetingForm
+
+    def __init__(self, *args: Any, organisation: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+
+    def _post_clean(self) -> None:
+        # The service stores the upload; until then the instance names it, so that the
+        # file-or-link constraint the admin checks sees what the service will write.
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            self.instance.file.name = upload.name
+        super()._post_clean()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        local = data.get("publish_local")
+        if local is not None and self.organisation is not None:
+            naive = timezone.make_naive(local) if timezone.is_aware(local) else local
+            zone = zoneinfo.ZoneInfo(self.organisation.time_zone)
+            data["publish_at"] = timezone.make_aware(naive, zone)
+        else:
+            data["publish_at"] = timezone.now()
         upload, url = data.get("upload"), data.get("url")
         if bool(upload) == bool(url):
             raise ValidationError(_("Give either a file or a link, not both."))
@@ -231,11 +262,16 @@ class MaterialAdmin(TenantModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ("meeting", "title", "upload", "url", "reading_minutes", "publish_at")
+            return ("meeting", "title", "upload", "url", "reading_minutes", "publish_local")
         return ("meeting", "title", "original_name", "url", "reading_minutes", "publish_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else self.get_fields(request, obj)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        return _with_organisation(super().get_form(request, obj, change, **kwargs), request)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "meeting":

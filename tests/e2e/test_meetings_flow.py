@@ -102,3 +102,73 @@ def test_a_visitor_is_asked_to_sign_in_and_sees_no_link(page: Page) -> None:
     page.goto(f"/asi/meetings/{meeting.uid}/")
     page.wait_for_url("**/accounts/login/**")
     assert "video.example.org" not in page.content()
+
+
+def test_the_secretariat_schedules_records_attendance_and_follows_up(
+    page: Page, tmp_path: Path
+) -> None:
+    sign_in(page, "secretariat@asi.example")
+    header(page).get_by_role("link", name="Meetings", exact=True).click()
+    page.wait_for_url("**/asi/staff/meetings/")
+    assert page.get_by_text("7 of 6–8 planned.").is_visible()  # one of eight is cancelled
+    assert_accessible(page)
+
+    # Schedule a meeting in the admin: planned in São Paulo's zone, for Nature.
+    page.get_by_role("link", name="Schedule a meeting").click()
+    page.wait_for_url("**/asi/admin/meetings/meeting/add/")
+    assert_accessible(page)
+    page.get_by_label("Group:").select_option(label="Nature")
+    page.get_by_label("Phase:").select_option(label="Nature: Phase 1")
+    page.get_by_label("Title:").fill("Nature metrics, second look")
+    page.get_by_label("Starts (in the time zone below):").fill("2027-01-20T10:00")
+    page.get_by_label("Time zone:").select_option("America/Sao_Paulo")
+    page.get_by_label("Videoconference link:").fill("https://video.example.org/j/777")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/asi/admin/meetings/meeting/")
+    assert page.get_by_text("was added successfully").is_visible()
+    with scopes_disabled():
+        scheduled = Meeting.objects.get(title="Nature metrics, second look")
+        assert scheduled.number == 2
+        assert scheduled.starts_at.isoformat() == "2027-01-20T13:00:00+00:00"
+
+    # Participation: the flag of the person who missed three meetings in a row, and a request.
+    page.goto("/asi/staff/meetings/")
+    header(page).get_by_role("link", name="Participation", exact=True).click()
+    page.wait_for_url("**/asi/staff/participation/")
+    assert_accessible(page)
+    flags = page.get_by_role("region", name=re.compile("Missing meetings"))
+    flags.get_by_role("button", name=re.compile("Send step-down request")).first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text(re.compile("step-down request", re.IGNORECASE)).first.is_visible()
+    with page.expect_download() as export:
+        page.get_by_role("link", name="Excel (XLSX)").click()
+    saved = tmp_path / "participation.xlsx"
+    export.value.save_as(saved)
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(saved).active.iter_rows(values_only=True))
+    assert len(rows) == 31  # a header and the thirty seated in Circularity
+    assert any(row and "Pat Participant" in str(row) for row in rows)
+
+    # The latest meeting held has no register yet: mark everyone present at once.
+    page.goto("/asi/staff/meetings/")
+    latest = page.get_by_role("row").filter(has_text="Review of the consultation draft criteria")
+    latest.get_by_role("link", name="Register").click()
+    page.wait_for_url(re.compile(r"/attendance/$"))
+    assert_accessible(page)
+    page.get_by_role("button", name=re.compile("Mark everyone not yet marked as present")).click()
+    assert page.get_by_text("30 not yet marked are now marked present").is_visible()
+    with scopes_disabled():
+        latest_held = Meeting.objects.get(title="Review of the consultation draft criteria")
+        assert latest_held.attendance.filter(status="present").count() == 30
+        assert latest_held.attendance_recorded_at is not None
+
+
+def test_the_register_fits_a_phone(phone_page: Page) -> None:
+    page = phone_page
+    sign_in(page, "secretariat@asi.example")
+    with scopes_disabled():
+        meeting = Meeting.objects.get(title="Review of the consultation draft criteria")
+    page.goto(f"/asi/staff/meetings/{meeting.uid}/attendance/")
+    assert not page.evaluate(HAS_HORIZONTAL_SCROLL)
+    assert_accessible(page)
