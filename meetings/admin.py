@@ -229,7 +229,7 @@ class MaterialForm(forms.ModelForm):
         upload = self.cleaned_data.get("upload")
         if upload:
             self.instance.file.name = upload.name
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
