@@ -164,11 +164,19 @@ def test_the_secretariat_schedules_records_attendance_and_follows_up(
         assert latest_held.attendance_recorded_at is not None
 
 
-def test_the_register_fits_a_phone(phone_page: Page) -> None:
+def test_the_secretariats_meetings_pages_fit_a_phone(phone_page: Page) -> None:
     page = phone_page
     sign_in(page, "secretariat@asi.example")
     with scopes_disabled():
         meeting = Meeting.objects.get(title="Review of the consultation draft criteria")
-    page.goto(f"/asi/staff/meetings/{meeting.uid}/attendance/")
-    assert not page.evaluate(HAS_HORIZONTAL_SCROLL)
-    assert_accessible(page)
+    for path in (
+        "/asi/staff/meetings/",
+        f"/asi/staff/meetings/{meeting.uid}/attendance/",
+        f"/asi/staff/meetings/{meeting.uid}/notes/",
+        "/asi/staff/participation/",
+        f"/asi/meetings/{meeting.uid}/",
+        "/asi/me/calendar/",
+    ):
+        page.goto(path)
+        assert not page.evaluate(HAS_HORIZONTAL_SCROLL), path
+        assert_accessible(page)
