@@ -346,10 +346,32 @@ class StandardAdmin(TenantModelAdmin):
     search_fields = ("name",)
 
 
+class TargetTypeFilter(admin.SimpleListFilter):
+    """The kinds of object the entries are about, with a named choice for entries about none
+    (an import, a setting): the stock filter would show that choice as an empty link."""
+
+    title = _("about")
+    parameter_name = "target_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        kinds = (
+            AuditEntry.objects.order_by("target_type")
+            .values_list("target_type", flat=True)
+            .distinct()
+        )
+        return [(kind or "-", kind or str(_("No particular object"))) for kind in kinds]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(target_type="" if value == "-" else value)
+
+
 @admin.register(AuditEntry, site=tenant_admin_site)
 class AuditEntryAdmin(TenantModelAdmin):
     list_display = ("created_at", "actor", "action", "target_type", "target_repr")
-    list_filter = ("action", "target_type")
+    list_filter = ("action", TargetTypeFilter)
     list_select_related = ("actor",)
     search_fields = ("target_repr", "action")
     date_hierarchy = "created_at"

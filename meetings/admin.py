@@ -200,7 +200,6 @@ def _become(obj: Any, saved: Any) -> None:
 
 
 class MaterialForm(forms.ModelForm):
-    url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https")
     upload = forms.FileField(
         label=_("File"),
         required=False,
@@ -217,7 +216,10 @@ class MaterialForm(forms.ModelForm):
 
     class Meta:
         model = Material
-        fields = ("title", "url", "reading_minutes")  # meeting: as for MeetingForm
+        # The meeting and the link are added by the admin within the request (as for
+        # MeetingForm), the link with the admin's https default; on a published reading they
+        # are shown, not edited.
+        fields = ("title", "reading_minutes")
 
     def __init__(self, *args: Any, organisation: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

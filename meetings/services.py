@@ -363,7 +363,7 @@ def calendar_feed_get(*, organisation: Organisation, user: User) -> CalendarFeed
     if feed is not None:
         return feed
     feed = CalendarFeed.objects.create(organisation=organisation, user=user, token=_new_token())
-    audit_record(organisation=organisation, actor=user, action="calendar_feed.create")
+    audit_record(organisation=organisation, actor=user, action="calendar_feed.create", target=feed)
     return feed
 
 
@@ -374,7 +374,7 @@ def calendar_feed_reset(*, organisation: Organisation, user: User) -> CalendarFe
         organisation=organisation, user=user, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
     feed = CalendarFeed.objects.create(organisation=organisation, user=user, token=_new_token())
-    audit_record(organisation=organisation, actor=user, action="calendar_feed.reset")
+    audit_record(organisation=organisation, actor=user, action="calendar_feed.reset", target=feed)
     return feed
 
 

@@ -615,3 +615,17 @@ def test_platform_admins_change_to_a_tenant_is_in_its_audit_trail(
         entry = AuditEntry.objects.get(organisation=org, action="platform.change")
     assert entry.actor == admin
     assert "short_name" in str(entry.data["changes"]) or "Short name" in str(entry.data["changes"])
+
+
+def test_the_audit_log_filters_by_kind_and_names_entries_about_nothing(
+    secretariat_client: Client, org: Organisation, secretariat: User
+) -> None:
+    from asi_wg.audit import audit_record
+
+    with scopes_disabled():
+        audit_record(organisation=org, actor=secretariat, action="import")
+        audit_record(organisation=org, actor=secretariat, action="admin.add", target=org)
+    page = secretariat_client.get("/alu/admin/asi_wg/auditentry/").content.decode()
+    assert '<a href="?target_type=-">No particular object</a>' in page
+    about_nothing = secretariat_client.get("/alu/admin/asi_wg/auditentry/?target_type=-")
+    assert about_nothing.context["cl"].result_count == 1

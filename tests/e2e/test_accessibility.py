@@ -39,9 +39,11 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-# Downloads and actions, not pages: a data export, files, and the sign-out form's target.
+# Downloads and actions, not pages: a data export, files (a meeting's readings are served by a
+# view, under /meetings/materials/), and the sign-out form's target.
 NOT_A_PAGE = re.compile(
-    r"(\.(json|csv|xlsx|pdf|ics|zip)$|^/accounts/logout/|/media/|/static/)", re.IGNORECASE
+    r"(\.(json|csv|xlsx|pdf|ics|zip)$|^/accounts/logout/|/media/|/static/|/meetings/materials/)",
+    re.IGNORECASE,
 )
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
 # At most this many kinds of page per account: a crawl that runs away (a calendar with a "next" link

@@ -139,3 +139,25 @@ def test_the_admin_adds_a_pdf_reading_through_the_service(
         assert material.publish_at.isoformat() == "2027-01-03T22:00:00+00:00"
         assert material.created_by == secretariat
         assert AuditEntry.objects.filter(action="material.add").count() == 1
+
+
+def test_a_published_reading_is_shown_not_edited(
+    circle: Circle, secretariat_client: Client, secretariat: User
+) -> None:
+    from django_scopes import scope
+
+    from meetings import services
+
+    with scope(organisation=circle.group.organisation):
+        material = services.material_add(
+            meeting=circle.meeting,
+            title="Glossary",
+            url="https://docs.example/glossary",
+            acting_user=secretariat,
+        )
+    url = f"/alu/admin/meetings/material/{material.pk}/change/"
+    page = secretariat_client.get(url)
+    assert page.status_code == 200
+    assert "https://docs.example/glossary" in page.content.decode()
+    assert 'name="url"' not in page.content.decode()
+    assert secretariat_client.post(url, {"url": "https://evil.example/"}).status_code == 403
