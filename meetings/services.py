@@ -288,20 +288,22 @@ def apology_send(*, meeting: Meeting, user: User, note: str = "") -> Apology:
     return apology
 
 
+def _take_back(
+    model: type[Apology] | type[InterpretationRequest], meeting: Meeting, user: User, action: str
+) -> None:
+    """Mark the person's live answer of this kind withdrawn (the row stays: it is history)."""
+    _participant_check(meeting, user)
+    updated = model.objects.filter(meeting=meeting, person=user, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+    if updated:
+        audit_record(organisation=meeting.organisation, actor=user, action=action, target=meeting)
+
+
 @transaction.atomic
 def apology_withdraw(*, meeting: Meeting, user: User) -> None:
     """Take apologies back: the person will attend after all."""
-    _participant_check(meeting, user)
-    updated = Apology.objects.filter(
-        meeting=meeting, person=user, withdrawn_at__isnull=True
-    ).update(withdrawn_at=timezone.now())
-    if updated:
-        audit_record(
-            organisation=meeting.organisation,
-            actor=user,
-            action="apology.withdraw",
-            target=meeting,
-        )
+    _take_back(Apology, meeting, user, "apology.withdraw")
 
 
 @transaction.atomic
@@ -332,17 +334,8 @@ def interpretation_request(*, meeting: Meeting, user: User, language: str) -> In
 
 @transaction.atomic
 def interpretation_withdraw(*, meeting: Meeting, user: User) -> None:
-    _participant_check(meeting, user)
-    updated = InterpretationRequest.objects.filter(
-        meeting=meeting, person=user, withdrawn_at__isnull=True
-    ).update(withdrawn_at=timezone.now())
-    if updated:
-        audit_record(
-            organisation=meeting.organisation,
-            actor=user,
-            action="interpretation.withdraw",
-            target=meeting,
-        )
+    """Take back a request for interpretation."""
+    _take_back(InterpretationRequest, meeting, user, "interpretation.withdraw")
 
 
 # --- Calendar feeds ---------------------------------------------------------------------------
