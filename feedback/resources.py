@@ -51,11 +51,18 @@ class CriterionResource(TenantResource):
     groups = fields.Field(attribute="groups", column_name="groups", widget=GroupSlugsWidget())
 
     def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+        if isinstance(row.get("reference"), float):
+            # A spreadsheet that stored "5.10" as a number holds 5.1: which one was meant is lost.
+            raise ValidationError(
+                {"reference": _("Format the reference column as text (5.10 is not 5.1).")}
+            )
         super().import_instance(instance, row, **kwargs)
         if instance.document_id is None:
             raise ValidationError({"document": _("Name the draft document by its version.")})
-        if instance.reference:
-            instance.reference = str(instance.reference).strip()
+        # An empty XLSX cell arrives as None (a CSV one as ""): text columns are never null.
+        for name in ("reference", "title", "text", "guidance"):
+            value = getattr(instance, name)
+            setattr(instance, name, "" if value is None else str(value).strip())
 
     def get_queryset(self) -> Any:
         return Criterion.objects.select_related("document").order_by("document", "sort_key")
