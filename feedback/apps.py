@@ -3,4 +3,8 @@ from django.apps import AppConfig
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
+    verbose_name = "Feedback"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from feedback import personal_data  # noqa: F401  (the app's declarations)

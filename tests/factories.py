@@ -9,6 +9,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from asi_wg.models import Organisation, User
+from feedback.models import Criterion, DraftDocument, Framework
 from groups.models import FocusArea, GroupLinkage, Phase, RevisionObjective, Standard, WorkingGroup
 from meetings.models import Material, Meeting
 from membership.models import (
@@ -236,3 +237,37 @@ class LinkMaterialFactory(TenantFactory[Material]):
     publish_at = factory.LazyFunction(
         lambda: datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
     )
+
+
+# --- Feedback ---------------------------------------------------------------------------------
+
+
+class FrameworkFactory(TenantFactory[Framework]):
+    class Meta:
+        model = Framework
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Framework {n}")
+
+
+class DraftDocumentFactory(TenantFactory[DraftDocument]):
+    class Meta:
+        model = DraftDocument
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    standard = factory.SubFactory(
+        StandardFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    version_label = factory.Sequence(lambda n: f"Performance Standard V4, consultation draft {n}")
+    status = "consultation"
+
+
+class CriterionFactory(TenantFactory[Criterion]):
+    class Meta:
+        model = Criterion
+
+    document = factory.SubFactory(DraftDocumentFactory)
+    organisation = factory.SelfAttribute("document.organisation")
+    reference = factory.Sequence(lambda n: f"9.{n + 1}")
+    title = factory.Sequence(lambda n: f"Criterion {n}")
+    text = "The Entity shall implement a management system."

@@ -15,6 +15,7 @@ from django_scopes import scope, scopes_disabled
 
 from asi_wg.admin_sites import platform_admin_site, tenant_admin_site
 from asi_wg.models import AuditEntry, Organisation, User
+from feedback.models import Answer, Disposition
 from groups.models import FocusArea, WorkingGroup
 from membership import services
 from membership.models import (
@@ -48,11 +49,21 @@ GUARDED: dict[str, set[str]] = {
     "membership.antitrustacknowledgement": _all_fields(AntitrustAcknowledgement),
     "membership.sentnotification": _all_fields(SentNotification),
     "asi_wg.auditentry": _all_fields(AuditEntry),
+    # Feedback: answers are the participants' words, saved with their version check; a
+    # disposition is private until its round's batch is published; a round's times move only
+    # through its open, close and extend services.
+    "feedback.answer": _all_fields(Answer),
+    "feedback.disposition": _all_fields(Disposition),
+    "feedback.feedbackround": {"opens_at", "closes_at", "closed_early_at", "group", "document"},
 }
 # A new group has no seats yet: its add form and an import of a new row may set the cap.
 SET_ON_CREATION = {"groups.workinggroup": {"seat_cap"}}
 # Publishing a policy version is its add form, which calls the publishing service.
-ADDED_THROUGH_A_SERVICE = {"membership.antitrustpolicy": {"title", "body"}}
+ADDED_THROUGH_A_SERVICE = {
+    "membership.antitrustpolicy": {"title", "body"},
+    # A new round's add form calls ``feedback.services.round_create``, which checks the times.
+    "feedback.feedbackround": {"opens_at", "closes_at", "group", "document"},
+}
 
 
 def _request(user: User, organisation: Organisation | None) -> Any:

@@ -1,0 +1,33 @@
+"""The feedback app's part of the one declaration of personal data (``membership.personal_data``):
+an answer's words are its author's own (the export shows them, erasure blanks them), and a
+disposition's response may name the person it answers. Imported from ``FeedbackConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound, Framework
+from membership.personal_data import audit_data_register, personal_data_register
+
+personal_data_register(
+    Answer,
+    person="author",
+    fields=["comment", "proposed_change", "risks_opportunities"],
+)
+personal_data_register(Disposition, person=None, mentions=["response"])
+personal_data_register(Framework, person=None, not_personal=["name"])
+personal_data_register(DraftDocument, person=None, not_personal=["version_label"])
+personal_data_register(
+    Criterion, person=None, not_personal=["reference", "sort_key", "title", "text", "guidance"]
+)
+personal_data_register(
+    FeedbackRound, person=None, not_personal=["title", "instructions", "questions"]
+)
+
+audit_data_register("round.create", not_personal=["opens_at", "closes_at", "criteria", "questions"])
+audit_data_register("round.open", not_personal=["from", "to"])
+audit_data_register("round.close", not_personal=["closes_at"])
+audit_data_register("round.extend", not_personal=["from", "to", "reopened"])
+# An answer's words never enter the audit log: only which fields changed.
+audit_data_register("answer.save", not_personal=["version", "fields", "submitted"])
+audit_data_register("disposition.set", text=["response"], not_personal=["status", "answers"])
+audit_data_register("dispositions.publish", not_personal=["count"])

@@ -1,0 +1,492 @@
+"""Writes about feedback rounds, answers and dispositions. Each function is one transaction
+that writes its audit entry in it; none sends e-mail yet (the round's e-mails come later).
+
+Decisions (see also the module docstring of ``feedback.models``):
+
+- **Draft and submit.** Every save is kept on the server (nothing typed is lost) and is a
+  draft until the participant submits it (``submit=True`` on a save, which sets
+  ``submitted_at`` once). A submitted answer can still be changed until the round closes; it
+  stays submitted. When the round closes, drafts are kept and shown to the secretariat as
+  drafts: whether to weigh an unsubmitted comment is the secretariat's call, not the clock's.
+- **Versions.** Each answer carries a version that every save raises. A save names the version
+  it was edited from; a stale one raises ``AnswerConflict`` with the server's version and
+  content and writes nothing. A repeated request (a double submit, a retried autosave) whose
+  changes are already the server's content is answered with the current answer instead: one
+  row, no conflict. Two first saves racing (both from version 0) make one row: the unique
+  constraint refuses the second, which then gets the conflict with the first one's content.
+- **Dispositions** are private until ``dispositions_publish`` publishes, in one batch, every
+  unpublished disposition of a closed round. A published disposition is final: a later change
+  is refused (what participants were told stays the record). Dispositions written after a
+  batch are published with the next one.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from asi_wg.audit import audit_record
+from asi_wg.errors import DomainError
+from asi_wg.models import User
+from asi_wg.tenancy import same_organisation
+from feedback.models import (
+    Answer,
+    Criterion,
+    Disposition,
+    DraftDocument,
+    FeedbackRound,
+    Framework,
+    Question,
+    all_questions,
+)
+from groups.models import RevisionObjective, WorkingGroup
+from meetings.selectors import seated_group_ids
+from membership.selectors import antitrust_status
+
+
+class RoundNotOpen(DomainError):
+    default_message = _("This feedback round is not open.")
+
+
+class NotInTheRound(DomainError):
+    default_message = _("Only the group's seated participants answer in this round.")
+
+
+class AnswerConflict(DomainError):
+    """The answer changed since the version the person edited (another tab, another device).
+    Carries the server's answer so the page can show both and let the person choose."""
+
+    def __init__(self, *, current: Answer) -> None:
+        super().__init__(
+            _(
+                "This answer was changed elsewhere (in another tab or window) while you were "
+                "editing it. Nothing was saved: compare your text with the saved version "
+                "(version %(version)d) and save again."
+            )
+            % {"version": current.version}
+        )
+        self.current = current
+        self.current_version = current.version
+        self.current_content = answer_content(current)
+
+
+class DispositionPublished(DomainError):
+    default_message = _("This disposition is published and no longer changes.")
+
+
+# The fields each question fills in.
+QUESTION_FIELDS: dict[str, tuple[str, ...]] = {
+    Question.RELEVANCE: ("relevance",),
+    Question.CLARITY: ("clarity",),
+    Question.FEASIBILITY: ("feasibility",),
+    Question.COMMENT: ("comment", "proposed_change", "comment_type"),
+    Question.FRAMEWORKS: ("frameworks",),
+    Question.RISKS: ("risks_opportunities",),
+    Question.OBJECTIVES: ("objectives",),
+    Question.REFERRAL: ("referred_to",),
+}
+ANSWER_FIELDS = tuple(name for fields in QUESTION_FIELDS.values() for name in fields)
+MANY_TO_MANY = ("frameworks", "objectives")
+TEXT_FIELDS = ("comment", "proposed_change", "risks_opportunities")
+
+
+def answer_content(answer: Answer) -> dict[str, Any]:
+    """The answer's content as plain values: what a conflict shows next to the person's own."""
+    content: dict[str, Any] = {}
+    for name in ANSWER_FIELDS:
+        if name in MANY_TO_MANY:
+            content[name] = sorted(getattr(answer, name).values_list("pk", flat=True))
+        elif name == "referred_to":
+            content[name] = answer.referred_to_id
+        else:
+            content[name] = getattr(answer, name)
+    return content
+
+
+def _aware(moment: datetime.datetime, what: str) -> None:
+    if timezone.is_naive(moment):
+        raise DomainError(_("The %(what)s time needs its time zone.") % {"what": what})
+
+
+def _lock_round(feedback_round: FeedbackRound) -> FeedbackRound:
+    same_organisation(feedback_round.organisation_id, feedback_round)
+    return (
+        FeedbackRound.objects.select_for_update(of=("self",))
+        .select_related("group", "organisation")
+        .get(pk=feedback_round.pk)
+    )
+
+
+# --- Rounds -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def round_create(
+    *,
+    group: WorkingGroup,
+    document: DraftDocument,
+    title: str,
+    criteria: Iterable[Criterion],
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    acting_user: User,
+    instructions: str = "",
+    questions: Sequence[str] | None = None,
+) -> FeedbackRound:
+    """Set up a round of feedback for a group on criteria of one draft document."""
+    criteria = list(criteria)
+    same_organisation(group.organisation_id, group, document, *criteria)
+    _aware(opens_at, _("opening"))
+    _aware(closes_at, _("closing"))
+    if closes_at <= opens_at:
+        raise DomainError(_("A round closes after it opens."))
+    if group.archived_at is not None:
+        raise DomainError(_("%(group)s is archived.") % {"group": group.name})
+    if not criteria:
+        raise DomainError(_("Choose at least one criterion."))
+    foreign = [c.reference for c in criteria if c.document_id != document.pk]
+    if foreign:
+        raise DomainError(
+            _("Not criteria of %(document)s: %(refs)s.")
+            % {"document": document, "refs": ", ".join(foreign)}
+        )
+    asked = _check_questions(questions)
+    feedback_round = FeedbackRound(
+        organisation_id=group.organisation_id,
+        group=group,
+        document=document,
+        title=title.strip(),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        instructions=instructions,
+        questions=asked,
+    )
+    feedback_round.full_clean()
+    feedback_round.save()
+    feedback_round.criteria.set(criteria)
+    audit_record(
+        organisation=group.organisation,
+        actor=acting_user,
+        action="round.create",
+        target=feedback_round,
+        data={
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "criteria": len(criteria),
+            "questions": asked,
+        },
+    )
+    return feedback_round
+
+
+def _check_questions(questions: Sequence[str] | None) -> list[str]:
+    if questions is None:
+        return all_questions()
+    unknown = sorted(set(questions) - set(all_questions()))
+    if unknown:
+        raise DomainError(_("Unknown question: %(keys)s.") % {"keys": ", ".join(unknown)})
+    if not questions:
+        raise DomainError(_("Ask at least one question."))
+    return [key for key in all_questions() if key in questions]
+
+
+@transaction.atomic
+def round_open(*, round: FeedbackRound, acting_user: User) -> FeedbackRound:
+    """Open a scheduled round now (its opening time becomes now)."""
+    feedback_round = _lock_round(round)
+    now = timezone.now()
+    state = feedback_round.state(now)
+    if state != FeedbackRound.State.SCHEDULED:
+        raise DomainError(
+            _("This round is already open.")
+            if state == FeedbackRound.State.OPEN
+            else _("This round is closed: extend it to open it again.")
+        )
+    before = feedback_round.opens_at
+    feedback_round.opens_at = now
+    feedback_round.save(update_fields=["opens_at"])
+    audit_record(
+        organisation=feedback_round.organisation,
+        actor=acting_user,
+        action="round.open",
+        target=feedback_round,
+        data={"from": before, "to": now},
+    )
+    return feedback_round
+
+
+@transaction.atomic
+def round_close(*, round: FeedbackRound, acting_user: User) -> FeedbackRound:
+    """Close an open round now, before its closing time: answers become read-only."""
+    feedback_round = _lock_round(round)
+    now = timezone.now()
+    if not feedback_round.is_open(now):
+        raise RoundNotOpen()
+    feedback_round.closed_early_at = now
+    feedback_round.save(update_fields=["closed_early_at"])
+    audit_record(
+        organisation=feedback_round.organisation,
+        actor=acting_user,
+        action="round.close",
+        target=feedback_round,
+        data={"closes_at": feedback_round.closes_at},
+    )
+    return feedback_round
+
+
+@transaction.atomic
+def round_extend(
+    *,
+    round: FeedbackRound,
+    closes_at: datetime.datetime,
+    acting_user: User,
+) -> FeedbackRound:
+    """Move a round's closing time later. A closed round opens again until then, unless its
+    dispositions were published (then its record is final)."""
+    _aware(closes_at, _("closing"))
+    feedback_round = _lock_round(round)
+    now = timezone.now()
+    if closes_at <= now or closes_at <= feedback_round.closes_at:
+        raise DomainError(_("Choose a closing time later than both now and the current one."))
+    if Disposition.objects.filter(
+        answer__round=feedback_round, published_at__isnull=False
+    ).exists():
+        raise DomainError(_("This round's dispositions are published: it does not open again."))
+    before = feedback_round.closes_at
+    reopened = feedback_round.state(now) == FeedbackRound.State.CLOSED
+    feedback_round.closes_at = closes_at
+    feedback_round.closed_early_at = None
+    feedback_round.save(update_fields=["closes_at", "closed_early_at"])
+    audit_record(
+        organisation=feedback_round.organisation,
+        actor=acting_user,
+        action="round.extend",
+        target=feedback_round,
+        data={"from": before, "to": closes_at, "reopened": reopened},
+    )
+    return feedback_round
+
+
+# --- Answers ----------------------------------------------------------------------------------
+
+
+def _check_can_answer(feedback_round: FeedbackRound, criterion: Criterion, user: User) -> None:
+    organisation = feedback_round.organisation
+    if feedback_round.group_id not in seated_group_ids(organisation=organisation, user=user):
+        raise NotInTheRound()
+    now = timezone.now()
+    state = feedback_round.state(now)
+    if state == FeedbackRound.State.SCHEDULED:
+        raise RoundNotOpen(_("This feedback round has not opened yet."))
+    if state == FeedbackRound.State.CLOSED:
+        raise RoundNotOpen(_("This feedback round is closed: answers can no longer change."))
+    if not feedback_round.criteria.filter(pk=criterion.pk).exists():
+        raise DomainError(_("Criterion %(ref)s is not part of this round.") % {"ref": criterion})
+    if not antitrust_status(organisation=organisation, user=user).acknowledged:
+        raise NotInTheRound(_("Acknowledge the antitrust policy before taking part."))
+
+
+def _clean_answer_data(feedback_round: FeedbackRound, data: dict[str, Any]) -> dict[str, Any]:
+    """Check the given fields against the questions the round asks and the tenant's lists."""
+    unknown = set(data) - set(ANSWER_FIELDS)
+    if unknown:
+        raise ValueError(f"Not fields of an answer: {sorted(unknown)}")
+    asked = {name for key in feedback_round.questions for name in QUESTION_FIELDS.get(key, ())}
+    not_asked = sorted(set(data) - asked)
+    if not_asked:
+        raise DomainError(
+            _("This round does not ask for: %(fields)s.") % {"fields": ", ".join(not_asked)}
+        )
+    organisation_id = feedback_round.organisation_id
+    cleaned: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in Answer.SCALES:
+            if value is not None and value not in range(Answer.NO_VIEW, 6):
+                raise DomainError(_("Choose 1 to 5, or no view."))
+        elif name == "comment_type":
+            value = value or ""
+            if value and value not in Answer.CommentType.values:
+                raise DomainError(_("Choose general, technical or editorial."))
+        elif name in TEXT_FIELDS:
+            value = (value or "").strip()
+        elif name in MANY_TO_MANY:
+            value = list(value or [])
+            same_organisation(organisation_id, *value)
+            kind = Framework if name == "frameworks" else RevisionObjective
+            if any(not isinstance(item, kind) for item in value):
+                raise ValueError(f"{name} takes {kind.__name__} rows")
+        elif name == "referred_to" and value is not None:
+            same_organisation(organisation_id, value)
+            if value.pk == feedback_round.group_id:
+                raise DomainError(_("Refer the point to another group than this one."))
+        cleaned[name] = value
+    return cleaned
+
+
+def _differs(answer: Answer, name: str, value: Any) -> bool:
+    if name in MANY_TO_MANY:
+        return set(getattr(answer, name).values_list("pk", flat=True)) != {v.pk for v in value}
+    if name == "referred_to":
+        return answer.referred_to_id != (value.pk if value is not None else None)
+    return bool(getattr(answer, name) != value)
+
+
+def _write(answer: Answer, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        if name not in MANY_TO_MANY:
+            setattr(answer, name, value)
+    answer.full_clean(exclude=["round", "criterion", "author", "organisation"])
+    answer.save()
+    for name in MANY_TO_MANY:
+        if name in changes:
+            getattr(answer, name).set(changes[name])
+
+
+@transaction.atomic
+def answer_save(
+    *,
+    round: FeedbackRound,
+    criterion: Criterion,
+    user: User,
+    data: dict[str, Any],
+    expected_version: int,
+    submit: bool = False,
+) -> Answer:
+    """Save (and with ``submit``, submit) a participant's answer about one criterion.
+
+    ``data`` holds the fields to change (the others stay); ``expected_version`` is the version
+    the person edited, 0 for a first answer. Refuses, writing nothing, when the round is not
+    open, the person holds no seat in its group, the criterion is not in the round, or an
+    object belongs to another tenant; raises ``AnswerConflict`` on a stale version."""
+    same_organisation(round.organisation_id, round, criterion)
+    feedback_round = FeedbackRound.objects.select_related("group", "organisation").get(pk=round.pk)
+    _check_can_answer(feedback_round, criterion, user)
+    cleaned = _clean_answer_data(feedback_round, data)
+    mine = Answer.objects.select_for_update(of=("self",)).filter(
+        round=feedback_round, criterion=criterion, author=user
+    )
+    answer = mine.first()
+    if answer is None:
+        answer = Answer(
+            organisation_id=feedback_round.organisation_id,
+            round=feedback_round,
+            criterion=criterion,
+            author=user,
+        )
+        try:
+            with transaction.atomic():  # a savepoint: the losing first save can still read
+                _write(answer, cleaned)
+        except IntegrityError:
+            # Another first save (a second tab, a double submit) committed the row meanwhile.
+            current = mine.get()
+            if _is_replay(current, cleaned, submit):
+                return current
+            raise AnswerConflict(current=current) from None
+        changed = sorted(cleaned)
+    else:
+        changed = sorted(name for name, value in cleaned.items() if _differs(answer, name, value))
+        if answer.version != expected_version:
+            if _is_replay(answer, cleaned, submit):
+                return answer
+            raise AnswerConflict(current=answer)
+        if not changed and (not submit or answer.submitted_at is not None):
+            return answer
+        answer.version += 1
+        _write(answer, {name: cleaned[name] for name in changed})
+    submitted = submit and answer.submitted_at is None
+    if submitted:
+        answer.submitted_at = timezone.now()
+        answer.save(update_fields=["submitted_at"])
+    audit_record(
+        organisation=feedback_round.organisation,
+        actor=user,
+        action="answer.save",
+        target=answer,
+        data={"version": answer.version, "fields": changed, "submitted": submitted},
+    )
+    return answer
+
+
+def _is_replay(answer: Answer, cleaned: dict[str, Any], submit: bool) -> bool:
+    """Whether a stale request asks for exactly what the server already holds."""
+    if submit and answer.submitted_at is None:
+        return False
+    return not any(_differs(answer, name, value) for name, value in cleaned.items())
+
+
+# --- Dispositions -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def disposition_set(
+    *,
+    answers: Sequence[Answer],
+    status: str,
+    response: str,
+    acting_user: User,
+) -> list[Disposition]:
+    """Give the same disposition and response to each answer (one or many: bulk triage). All or
+    nothing: if one answer's disposition is already published, none is written."""
+    if status not in Disposition.Status.values:
+        raise DomainError(_("Choose a disposition."))
+    if not answers:
+        raise DomainError(_("Choose at least one comment."))
+    organisation_id = answers[0].organisation_id
+    same_organisation(organisation_id, *answers)
+    ids = sorted({answer.pk for answer in answers})
+    locked = list(Answer.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
+    existing = {
+        d.answer_id: d for d in Disposition.objects.select_for_update().filter(answer_id__in=ids)
+    }
+    if any(d.published_at is not None for d in existing.values()):
+        raise DispositionPublished(
+            _("Some of these dispositions are published and no longer change. Nothing was saved.")
+        )
+    now = timezone.now()
+    response = response.strip()
+    result = []
+    for answer in locked:
+        disposition = existing.get(answer.pk) or Disposition(
+            organisation_id=organisation_id, answer=answer
+        )
+        disposition.status = status
+        disposition.response = response
+        disposition.decided_by = acting_user
+        disposition.decided_at = now
+        disposition.save()
+        result.append(disposition)
+    audit_record(
+        organisation=locked[0].organisation,
+        actor=acting_user,
+        action="disposition.set",
+        data={"status": status, "answers": ids, "response": response},
+    )
+    return result
+
+
+@transaction.atomic
+def dispositions_publish(*, round: FeedbackRound, acting_user: User) -> int:
+    """Publish, in one batch, every unpublished disposition of a closed round; return how many.
+    From then on they are visible to the participants and final."""
+    feedback_round = _lock_round(round)
+    if feedback_round.state() != FeedbackRound.State.CLOSED:
+        raise RoundNotOpen(_("Dispositions are published once the round has closed."))
+    now = timezone.now()
+    count = Disposition.objects.filter(
+        answer__round=feedback_round, published_at__isnull=True
+    ).update(published_at=now)
+    if not count:
+        raise DomainError(_("There is no unpublished disposition in this round."))
+    audit_record(
+        organisation=feedback_round.organisation,
+        actor=acting_user,
+        action="dispositions.publish",
+        target=feedback_round,
+        data={"count": count},
+    )
+    return count
