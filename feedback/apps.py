@@ -5,6 +5,7 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = "Feedback"
     default_auto_field = "django.db.models.BigAutoField"
+    demo_loader = "feedback.demo.load"
 
     def ready(self) -> None:
         from feedback import personal_data  # noqa: F401  (the app's declarations)

@@ -1,0 +1,117 @@
+"""The feedback demo, first part: ASI's list of frameworks, a draft Performance Standard V4 whose
+criteria are drawn from the groups' focus areas, and an open round for Circularity in which
+participant@asi.example has answers drafted. Safe to run again."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope
+
+from asi_wg.demo import Demo
+from feedback import services
+from feedback.models import Criterion, DraftDocument, FeedbackRound, Framework
+from groups.models import FocusArea, Standard, WorkingGroup
+from membership import services as membership_services
+
+FRAMEWORKS = [
+    "ISO 14001",
+    "ISO 45001",
+    "ISO 59004",
+    "GHG Protocol",
+    "SBTi",
+    "ICMM Mining Principles",
+    "IRMA Standard",
+    "ILO core conventions",
+    "UN Guiding Principles on Business and Human Rights",
+    "EU Green Claims Directive",
+]
+VERSION_LABEL = "Performance Standard V4, consultation draft 1"
+GUIDANCE = (
+    "The entity should be able to show how the requirement is met across the sites and "
+    "activities in the scope of its certification, with evidence proportionate to its size."
+)
+
+
+def _criteria(document: DraftDocument) -> list[Criterion]:
+    """One criterion per top-level focus area of each group, numbered by group and area."""
+    made = []
+    groups = WorkingGroup.objects.filter(
+        organisation=document.organisation, parent__isnull=True
+    ).order_by("number")
+    for group in groups:
+        areas = FocusArea.objects.filter(group=group, parent__isnull=True).order_by("position")
+        for index, area in enumerate(areas, start=1):
+            criterion, _created = Criterion.objects.get_or_create(
+                document=document,
+                reference=f"{group.number}.{index}",
+                defaults={
+                    "organisation": document.organisation,
+                    "title": area.title[:300],
+                    "text": (
+                        f"The entity shall have a documented approach to {area.title[0].lower()}"
+                        f"{area.title[1:]}, with objectives, responsibilities and a review at "
+                        "least every three years."
+                    ),
+                    "guidance": GUIDANCE,
+                },
+            )
+            criterion.groups.add(group)
+            made.append(criterion)
+    return made
+
+
+@transaction.atomic
+def load(demo: Demo) -> None:
+    asi = demo.organisations["asi"]
+    staff = demo.users["asi_secretariat"]
+    participant = demo.users["asi_participant"]
+    with scope(organisation=asi), membership_services.quiet():
+        for position, name in enumerate(FRAMEWORKS, start=1):
+            Framework.objects.get_or_create(
+                organisation=asi, name=name, defaults={"position": position}
+            )
+        document, _created = DraftDocument.objects.get_or_create(
+            organisation=asi,
+            version_label=VERSION_LABEL,
+            defaults={
+                "standard": Standard.objects.get(organisation=asi, name="Performance Standard"),
+                "status": DraftDocument.Status.CONSULTATION,
+            },
+        )
+        criteria = _criteria(document)
+        circularity = WorkingGroup.objects.get(organisation=asi, slug="circularity")
+        if FeedbackRound.objects.filter(group=circularity).exists():
+            return
+        now = timezone.now()
+        mine = [c for c in criteria if circularity in c.groups.all()]
+        feedback_round = services.round_create(
+            group=circularity,
+            document=document,
+            title="Circularity criteria: first round",
+            criteria=mine,
+            opens_at=now - datetime.timedelta(days=5),
+            closes_at=now + datetime.timedelta(days=9),
+            instructions=(
+                "Tell us whether each criterion is relevant, clear and feasible to implement "
+                "across the value chain, and where it aligns with or misses other frameworks."
+            ),
+            acting_user=staff,
+        )
+        for criterion, comment in zip(
+            mine[:2],
+            (
+                "Relevant, but 'documented approach' needs examples for small downstream users.",
+                "Align the review cycle with ISO 14001's management review.",
+            ),
+            strict=False,
+        ):
+            services.answer_save(
+                round=feedback_round,
+                criterion=criterion,
+                user=participant,
+                data={"relevance": 5, "clarity": 3, "feasibility": 4, "comment": comment},
+                expected_version=0,
+            )
