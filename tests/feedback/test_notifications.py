@@ -160,10 +160,10 @@ def test_the_beat_announces_a_round_that_opened_by_the_clock_once_and_per_tenant
         stranger = seat_person(elsewhere, other_secretariat).holder
         document = DraftDocumentFactory.create(organisation=other_org)
         criterion = CriterionFactory.create(document=document, reference="1.1")
-    theirs = make_round(
+    make_round(  # the other tenant's round, open since an hour ago
         group=elsewhere, document=document, criteria=[criterion], staff=other_secretariat
     )
-    old = make_round(
+    make_round(  # opened a week ago: out of the announcement window
         group=c.group,
         document=c.document,
         criteria=[c.criteria["5.10"]],
@@ -186,7 +186,6 @@ def test_the_beat_announces_a_round_that_opened_by_the_clock_once_and_per_tenant
             (stranger.email, "Feedback round open: First consultation (Water)"),
         ]
     )
-    assert old.pk != theirs.pk
 
 
 # --- Reminders --------------------------------------------------------------------------------
@@ -220,7 +219,7 @@ def test_the_three_day_reminder_comes_in_its_window_and_never_for_a_round_opened
 ) -> None:
     c = people
     set_closing(c.round, timezone.now() + 2 * DAY + 20 * HOUR)
-    late = make_round(
+    make_round(  # opened less than three days before closing
         group=c.group,
         document=c.document,
         criteria=[c.criteria["5.10"]],
@@ -234,7 +233,6 @@ def test_the_three_day_reminder_comes_in_its_window_and_never_for_a_round_opened
     reminders = feedback_mail("Feedback round closes in three days")
     assert to(reminders) == sorted([c.participant.email, c.second.email])
     assert all("First consultation" in str(m.subject) for m in reminders)
-    assert late.pk != c.round.pk
 
 
 def test_an_extended_round_reminds_again_for_its_new_closing_time(
