@@ -222,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "meetings.tasks.meeting_jobs_due",
         "schedule": env.float("CELERY_MEETING_JOBS_SECONDS", default=600.0),
     },
+    # Feedback rounds opening by the clock, and the reminders before they close (feedback.jobs).
+    "feedback-jobs-due": {
+        "task": "feedback.tasks.feedback_jobs_due",
+        "schedule": env.float("CELERY_FEEDBACK_JOBS_SECONDS", default=600.0),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------------

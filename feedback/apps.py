@@ -8,4 +8,6 @@ class FeedbackConfig(AppConfig):
     demo_loader = "feedback.demo.load"
 
     def ready(self) -> None:
-        from feedback import personal_data  # noqa: F401  (the app's declarations)
+        from feedback import notifications, personal_data  # noqa: F401  (the app's declarations)
+
+        notifications.register()

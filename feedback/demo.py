@@ -1,6 +1,7 @@
-"""The feedback demo, first part: ASI's list of frameworks, a draft Performance Standard V4 whose
-criteria are drawn from the groups' focus areas, and an open round for Circularity in which
-participant@asi.example has answers drafted. Safe to run again."""
+"""The feedback demo: ASI's list of frameworks, a draft Performance Standard V4 whose criteria are
+drawn from the groups' focus areas, an open round for Circularity in which participant@asi.example
+has answers drafted, and a closed round with a few hundred answers and dispositions, some
+published (``feedback.demo_closed``). Safe to run again."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from asi_wg.demo import Demo
-from feedback import services
+from feedback import demo_closed, services
 from feedback.models import Criterion, DraftDocument, FeedbackRound, Framework
 from groups.models import FocusArea, Standard, WorkingGroup
 from membership import services as membership_services
@@ -29,6 +30,8 @@ FRAMEWORKS = [
     "EU Green Claims Directive",
 ]
 VERSION_LABEL = "Performance Standard V4, consultation draft 1"
+OPEN_TITLE = "Circularity criteria: first round"
+CLOSED_TITLE = demo_closed.TITLE
 GUIDANCE = (
     "The entity should be able to show how the requirement is met across the sites and "
     "activities in the scope of its certification, with evidence proportionate to its size."
@@ -83,14 +86,16 @@ def load(demo: Demo) -> None:
         )
         criteria = _criteria(document)
         circularity = WorkingGroup.objects.get(organisation=asi, slug="circularity")
-        if FeedbackRound.objects.filter(group=circularity).exists():
+        if not FeedbackRound.objects.filter(group=circularity, title=CLOSED_TITLE).exists():
+            demo_closed.load(asi, staff, document, circularity, criteria)
+        if FeedbackRound.objects.filter(group=circularity, title=OPEN_TITLE).exists():
             return
         now = timezone.now()
         mine = [c for c in criteria if circularity in c.groups.all()]
         feedback_round = services.round_create(
             group=circularity,
             document=document,
-            title="Circularity criteria: first round",
+            title=OPEN_TITLE,
             criteria=mine,
             opens_at=now - datetime.timedelta(days=5),
             closes_at=now + datetime.timedelta(days=9),

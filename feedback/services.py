@@ -1,5 +1,8 @@
 """Writes about feedback rounds, answers and dispositions. Each function is one transaction
-that writes its audit entry in it; none sends e-mail yet (the round's e-mails come later).
+that writes its audit entry in it, and queues its e-mails (``feedback.notifications``) to go
+once it commits: a round opened by staff is announced at once, published dispositions are told
+to their authors. Rounds opening by the clock, and the reminders, come from the beat job
+(``feedback.jobs``).
 
 Decisions (see also the module docstring of ``feedback.models``):
 
@@ -47,6 +50,7 @@ from feedback.models import (
 from groups.models import RevisionObjective, WorkingGroup
 from meetings.selectors import seated_group_ids
 from membership.selectors import antitrust_status
+from membership.services import notification_queue
 
 
 class RoundNotOpen(DomainError):
@@ -197,7 +201,8 @@ def _check_questions(questions: Sequence[str] | None) -> list[str]:
 
 @transaction.atomic
 def round_open(*, round: FeedbackRound, acting_user: User) -> FeedbackRound:
-    """Open a scheduled round now (its opening time becomes now)."""
+    """Open a scheduled round now (its opening time becomes now); the group's seated
+    participants are e-mailed once this commits."""
     feedback_round = _lock_round(round)
     now = timezone.now()
     state = feedback_round.state(now)
@@ -216,6 +221,9 @@ def round_open(*, round: FeedbackRound, acting_user: User) -> FeedbackRound:
         action="round.open",
         target=feedback_round,
         data={"from": before, "to": now},
+    )
+    notification_queue(
+        "feedback_round_open", feedback_round, organisation=feedback_round.organisation
     )
     return feedback_round
 
@@ -472,7 +480,8 @@ def disposition_set(
 @transaction.atomic
 def dispositions_publish(*, round: FeedbackRound, acting_user: User) -> int:
     """Publish, in one batch, every unpublished disposition of a closed round; return how many.
-    From then on they are visible to the participants and final."""
+    From then on they are visible to the participants and final. Each author is e-mailed once
+    this commits (one e-mail per author and batch)."""
     feedback_round = _lock_round(round)
     if feedback_round.state() != FeedbackRound.State.CLOSED:
         raise RoundNotOpen(_("Dispositions are published once the round has closed."))
@@ -488,5 +497,8 @@ def dispositions_publish(*, round: FeedbackRound, acting_user: User) -> int:
         action="dispositions.publish",
         target=feedback_round,
         data={"count": count},
+    )
+    notification_queue(
+        "feedback_dispositions_published", feedback_round, organisation=feedback_round.organisation
     )
     return count
