@@ -160,8 +160,11 @@ def round_extend(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = ExtendForm(
             zone=zone,
+            # Naive, in the staff member's zone: the widget would show an aware time in UTC.
             initial={
-                "closes_at": timezone.localtime(feedback_round.closes_at, zoneinfo.ZoneInfo(zone))
+                "closes_at": timezone.localtime(
+                    feedback_round.closes_at, zoneinfo.ZoneInfo(zone)
+                ).replace(tzinfo=None)
             },
         )
     return render(
