@@ -74,9 +74,7 @@ def closed_round() -> tuple[FeedbackRound, list[Answer]]:
     return feedback_round, answers
 
 
-def test_the_secretariat_triages_and_publishes_a_closed_round(
-    page: Page, phone_page: Page
-) -> None:
+def test_the_secretariat_triages_and_publishes_a_closed_round(page: Page, phone_page: Page) -> None:
     feedback_round, answers = closed_round()
     technical, first, second, third = answers
     sign_in(page, "secretariat@asi.example")

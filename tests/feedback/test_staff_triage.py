@@ -275,7 +275,14 @@ def test_crafted_disposition_posts_are_refused_and_change_nothing(
         triage.url, {"answers": [triage.own.pk], "status": "", "response": "Keep this text"}
     )
     assert "Keep this text</textarea>" in response.content.decode()
-    # A round of another tenant is not found.
+    # A round of another tenant is not found, for dispositions, publication or its state.
+    for action in ("publish/", "close/", "extend/"):
+        assert (
+            secretariat_client.post(
+                f"/alu/staff/feedback/rounds/{foreign_round.pk}/{action}"
+            ).status_code
+            == 404
+        ), action
     assert (
         secretariat_client.post(
             f"/alu/staff/feedback/rounds/{foreign_round.pk}/",
