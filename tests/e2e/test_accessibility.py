@@ -153,6 +153,8 @@ ACCOUNTS = [
             "/asi/staff/",
             "/asi/staff/groups/circularity/selection/",
             "/asi/staff/groups/climate-change/selection/",
+            "/asi/staff/feedback/",
+            "/asi/staff/feedback/rounds/<n>/",
             # The admin's change and add forms, import and export, the audit log.
             "~/<n>/change/",
             "~/add/",

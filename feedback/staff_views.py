@@ -1,0 +1,344 @@
+"""The secretariat's feedback screens: every round with its counts and its open, close and
+extend actions, and each round's triage (comments by criterion, filters, dispositions one by
+one or in bulk, publication of the round's dispositions).
+
+Secretariat only (``membership.staff_views.secretariat_required``): anyone else signed in gets
+404, a visitor is sent to sign in. Thin: each view finds the tenant's round, calls one service
+or selector, and turns a refusal into a message; a POST naming another tenant's round or a
+comment outside the round's triage is refused and changes nothing.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any, cast
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from asi_wg.errors import DomainError
+from asi_wg.models import Organisation, User
+from feedback import selectors, services
+from feedback.models import FeedbackRound
+from feedback.staff_forms import DispositionForm, ExtendForm, TriageFilterForm
+from groups.models import RevisionObjective, WorkingGroup
+from membership.staff_views import secretariat_required
+
+# Comments per page of the triage: enough to work through a criterion or two, small enough
+# that the page (a form per comment) stays quick to load and to read with a screen reader.
+PAGE_SIZE = 50
+NOTHING_SAVED = _("Nothing was saved.")
+
+
+def _organisation(request: HttpRequest) -> Organisation:
+    return cast(Organisation, request.organisation)  # type: ignore[attr-defined]
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _round(request: HttpRequest, pk: int) -> FeedbackRound:
+    organisation = _organisation(request)
+    feedback_round = (
+        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
+        .select_related("group", "document")
+        .first()
+    )
+    if feedback_round is None:
+        raise Http404(_("There is no such feedback round."))
+    feedback_round.organisation = organisation
+    return feedback_round
+
+
+def _url(request: HttpRequest, name: str, **kwargs: Any) -> str:
+    return reverse(
+        f"feedback_staff:{name}",
+        kwargs={"organisation_slug": _organisation(request).slug, **kwargs},
+    )
+
+
+def _zone(request: HttpRequest) -> str:
+    return _user(request).time_zone or "UTC"
+
+
+# --- Rounds -----------------------------------------------------------------------------------
+
+
+@require_GET
+@secretariat_required
+def rounds(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "feedback/staff/rounds.html",
+        {
+            "overview": selectors.rounds_overview(organisation=_organisation(request)),
+            "zone": _zone(request),
+        },
+    )
+
+
+ROUND_ACTIONS = {
+    "open": services.round_open,
+    "close": services.round_close,
+}
+
+
+@require_http_methods(["GET", "POST"])
+@secretariat_required
+def round_change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Confirm, then open a scheduled round now or close an open one now."""
+    if action not in ROUND_ACTIONS:
+        raise Http404(_("There is no such action."))
+    feedback_round = _round(request, pk)
+    if request.method == "POST":
+        try:
+            ROUND_ACTIONS[action](round=feedback_round, acting_user=_user(request))
+        except DomainError as error:
+            messages.error(request, f"{error} " + _("Nothing was changed."))
+        else:
+            messages.success(
+                request,
+                (
+                    _("“%(title)s” is open: the group's participants can answer.")
+                    if action == "open"
+                    else _("“%(title)s” is closed: answers no longer change.")
+                )
+                % {"title": feedback_round.title},
+            )
+        return redirect(_url(request, "rounds") + f"#round-{feedback_round.pk}")
+    return render(
+        request,
+        "feedback/staff/round_confirm.html",
+        {
+            "round": feedback_round,
+            "action": action,
+            "state": feedback_round.state(),
+            "zone": _zone(request),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@secretariat_required
+def round_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the closing time to a date and time the staff member chooses (in their zone)."""
+    feedback_round = _round(request, pk)
+    zone = _zone(request)
+    status = 200
+    if request.method == "POST":
+        form = ExtendForm(request.POST, zone=zone)
+        if form.is_valid():
+            try:
+                services.round_extend(
+                    round=feedback_round,
+                    closes_at=form.cleaned_data["closes_at"],
+                    acting_user=_user(request),
+                )
+            except DomainError as error:
+                form.add_error("closes_at", f"{error} {NOTHING_SAVED}")
+            else:
+                messages.success(
+                    request,
+                    _("“%(title)s” now closes on %(when)s (%(zone)s time).")
+                    % {
+                        "title": feedback_round.title,
+                        "when": timezone.localtime(
+                            form.cleaned_data["closes_at"], zoneinfo.ZoneInfo(zone)
+                        ).strftime("%d %B %Y, %H:%M"),
+                        "zone": zone,
+                    },
+                )
+                return redirect(_url(request, "rounds") + f"#round-{feedback_round.pk}")
+        status = 400
+    else:
+        form = ExtendForm(
+            zone=zone,
+            # Naive, in the staff member's zone: the widget would show an aware time in UTC.
+            initial={
+                "closes_at": timezone.localtime(
+                    feedback_round.closes_at, zoneinfo.ZoneInfo(zone)
+                ).replace(tzinfo=None)
+            },
+        )
+    return render(
+        request,
+        "feedback/staff/round_extend.html",
+        {
+            "round": feedback_round,
+            "form": form,
+            "state": feedback_round.state(),
+            "zone": zone,
+        },
+        status=status,
+    )
+
+
+# --- Triage -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@secretariat_required
+def triage(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round's comments by criterion with the filters of the query string; a POST sets one
+    disposition on the ticked comments (one, or several in bulk) and comes back to the same
+    filtered page."""
+    feedback_round = _round(request, pk)
+    if request.method == "POST":
+        return _dispositions_post(request, feedback_round)
+    return _render_triage(request, feedback_round)
+
+
+def _render_triage(
+    request: HttpRequest,
+    feedback_round: FeedbackRound,
+    *,
+    posted: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    organisation = _organisation(request)
+    filter_form = TriageFilterForm(
+        request.GET,
+        groups=list(WorkingGroup.objects.filter(organisation=organisation).order_by("number")),
+        objectives=list(
+            RevisionObjective.objects.filter(organisation=organisation).order_by("number")
+        ),
+    )
+    filters = filter_form.filters()
+    answers = filters.apply(selectors.triage_answers(feedback_round), feedback_round)
+    paginator = Paginator(selectors.triage_page_answers(answers), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "feedback/staff/triage.html",
+        {
+            "round": feedback_round,
+            "state": feedback_round.state(),
+            "filter_form": filter_form,
+            "sections": _rows(
+                selectors.triage_items(list(page.object_list), feedback_round), posted or {}
+            ),
+            "page": page,
+            "query": query.urlencode(),
+            "to_publish": selectors.unpublished_dispositions(feedback_round),
+            "statuses": DispositionForm.base_fields["status"].choices,  # type: ignore[attr-defined]
+            "posted": posted or {},
+            "zone": _zone(request),
+        },
+        status=status,
+    )
+
+
+def _rows(sections: list[selectors.TriageSection], posted: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each comment with the values its disposition form shows: what was just sent if that
+    was refused (so nothing typed is lost), the saved disposition otherwise."""
+    ids = posted.get("ids", set())
+    result = []
+    for section in sections:
+        rows = []
+        for item in section.items:
+            disposition = item.disposition
+            status, response = (
+                (disposition.status, disposition.response) if disposition else ("", "")
+            )
+            key = str(item.answer.pk)
+            if posted and not posted["bulk"] and key in ids:
+                status, response = posted["status"], posted["response"]
+            rows.append(
+                {
+                    "item": item,
+                    "status": status,
+                    "response": response,
+                    "ticked": bool(posted.get("bulk")) and key in ids,
+                }
+            )
+        result.append({"criterion": section.criterion, "rows": rows})
+    return result
+
+
+def _dispositions_post(request: HttpRequest, feedback_round: FeedbackRound) -> HttpResponse:
+    bulk = request.POST.get("bulk") == "1"
+    raw = request.POST.getlist("answers")
+    form = DispositionForm(request.POST)
+    posted: dict[str, Any] = {
+        "bulk": bulk,
+        "ids": {value for value in raw if value.isdigit()},
+        "status": request.POST.get("status", ""),
+        "response": request.POST.get("response", ""),
+    }
+    error = None
+    answers: list[Any] = []
+    if not raw:
+        error = _("Tick at least one comment.")
+    elif any(not value.isdigit() for value in raw):
+        error = _("Some of the chosen comments are not in this round's triage.")
+    elif not form.is_valid():
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    else:
+        ids = {int(value) for value in raw}
+        answers = list(selectors.triage_answers(feedback_round).filter(pk__in=ids))
+        if len(answers) != len(ids):
+            error = _("Some of the chosen comments are not in this round's triage.")
+    if error is None:
+        try:
+            services.disposition_set(
+                answers=answers,
+                status=form.cleaned_data["status"],
+                response=form.cleaned_data["response"],
+                acting_user=_user(request),
+            )
+        except DomainError as refused:
+            error = str(refused)
+    if error is not None:
+        if NOTHING_SAVED not in error:
+            error = f"{error} {NOTHING_SAVED}"
+        messages.error(request, error)
+        return _render_triage(request, feedback_round, posted=posted, status=400)
+    if bulk:
+        messages.success(
+            request,
+            _("The disposition is saved for %(n)d comments. It stays private until published.")
+            % {"n": len(answers)},
+        )
+        return redirect(request.get_full_path())
+    messages.success(request, _("The disposition is saved. It stays private until published."))
+    return redirect(request.get_full_path() + f"#answer-{answers[0].pk}")
+
+
+@require_http_methods(["GET", "POST"])
+@secretariat_required
+def publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then publish every unpublished disposition of a closed round in one batch."""
+    feedback_round = _round(request, pk)
+    if request.method == "POST":
+        try:
+            count = services.dispositions_publish(round=feedback_round, acting_user=_user(request))
+        except DomainError as error:
+            messages.error(request, f"{error} " + _("Nothing was published."))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(n)d dispositions are published: each commenter now sees the response "
+                    "beside their comment."
+                )
+                % {"n": count},
+            )
+        return redirect(_url(request, "triage", pk=feedback_round.pk))
+    return render(
+        request,
+        "feedback/staff/publish_confirm.html",
+        {
+            "round": feedback_round,
+            "state": feedback_round.state(),
+            "to_publish": selectors.unpublished_dispositions(feedback_round),
+        },
+    )
