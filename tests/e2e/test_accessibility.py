@@ -48,7 +48,7 @@ NOT_A_PAGE = re.compile(
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
 # At most this many kinds of page per account: a crawl that runs away (a calendar with a "next" link
 # for ever) fails here instead of timing out.
-MAX_PAGES = 150
+MAX_PAGES = 200
 
 
 @dataclass
