@@ -30,6 +30,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -377,12 +378,11 @@ def _pop_pending(request: HttpRequest, page: AnswerPage) -> QueryDict | None:
 def _fragment(
     request: HttpRequest, state: str, message: str, *, status: int, **extra: Any
 ) -> HttpResponse:
-    return render(
-        request,
-        "feedback/includes/save_state.html",
-        {"state": state, "message": message, **extra},
-        status=status,
+    # Rendered without the request: a fragment needs none of the pages' context processors.
+    html = render_to_string(
+        "feedback/includes/save_state.html", {"state": state, "message": message, **extra}
     )
+    return HttpResponse(html, status=status)
 
 
 @never_cache
@@ -398,11 +398,14 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
             status=401,
             login_url=_login_url(_url("round", organisation, pk=pk)),
         )
-    page = _answer_page(request, pk, criterion_pk)
-    editing = Editing.of(page.access, request)
+    access = _round_or_404(request, pk)
+    criterion = access.round.criteria.filter(pk=criterion_pk).first()
+    if criterion is None:
+        raise Http404(_("This criterion is not part of this feedback round."))
+    editing = Editing.of(access, request)
     if not editing.allowed:
-        return _fragment(request, "error", _refusal(editing, page.round), status=400)
-    form = AnswerForm(request.POST, round=page.round)
+        return _fragment(request, "error", _refusal(editing, access.round), status=400)
+    form = AnswerForm(request.POST, round=access.round)
     if not form.is_valid():
         problems = "; ".join(
             f"{form.fields[name].label if name in form.fields else name}: "
@@ -417,8 +420,8 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
         )
     try:
         saved = services.answer_save(
-            round=page.round,
-            criterion=page.criterion,
+            round=access.round,
+            criterion=criterion,
             user=_user(request),
             data=form.data_for_service(),
             expected_version=form.cleaned_data["version"],
