@@ -90,6 +90,10 @@
   }
 
   function say(state, text) {
+    var current = status.querySelector("[data-state]");
+    if (current && current.getAttribute("data-state") === state && current.textContent === text) {
+      return; /* the live region announces a change, not every keystroke */
+    }
     var line = document.createElement("p");
     line.className = "save-state save-state-" + state;
     line.setAttribute("data-state", state);
@@ -158,8 +162,31 @@
     }
   }
 
-  form.addEventListener("input", storeLocal);
-  form.addEventListener("change", storeLocal);
+  var dirty = false;
+
+  function edited() {
+    storeLocal();
+    dirty = true;
+    if (!failing && !paused) {
+      say("saving", "Saving…"); /* not "Saved" while the newest text is not on the server */
+    }
+  }
+
+  form.addEventListener("input", edited);
+  form.addEventListener("change", edited);
+
+  /* Closing or leaving the tab within the autosave's delay: send what is pending now. */
+  function flush() {
+    if (dirty && !paused && !failing && navigator.sendBeacon) {
+      navigator.sendBeacon(form.getAttribute("hx-post"), new FormData(form));
+    }
+  }
+  window.addEventListener("pagehide", flush);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      flush();
+    }
+  });
 
   form.addEventListener("htmx:configRequest", function (event) {
     if (paused) {
@@ -182,8 +209,10 @@
       recovered();
       if (serial(entries()) === sent) {
         clearLocal();
+        dirty = false;
       } else {
         storeLocal(); /* typed on meanwhile: keep the rest, on top of the new version */
+        say("saving", "Saving…");
       }
     } else if (code === 401) {
       storeLocal();
