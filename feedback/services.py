@@ -394,14 +394,21 @@ def answer_save(
             current = mine.get()
             if _is_replay(current, cleaned, submit):
                 return current
-            raise AnswerConflict(current=current) from None
-        changed = sorted(cleaned)
+            if not submit or any(_differs(current, n, v) for n, v in cleaned.items()):
+                raise AnswerConflict(current=current) from None
+            # The same content, now submitted: nothing of the other save is overwritten.
+            answer, changed = current, []
+        else:
+            changed = sorted(cleaned)
     else:
         changed = sorted(name for name, value in cleaned.items() if _differs(answer, name, value))
         if answer.version != expected_version:
             if _is_replay(answer, cleaned, submit):
                 return answer
-            raise AnswerConflict(current=answer)
+            if changed:
+                raise AnswerConflict(current=answer)
+            # A stale page asking to submit exactly what the server holds (an autosave got
+            # there first): nothing would be overwritten, so it is a submit, not a conflict.
         if not changed and (not submit or answer.submitted_at is not None):
             return answer
         answer.version += 1
