@@ -348,7 +348,11 @@ def _write(answer: Answer, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         if name not in MANY_TO_MANY:
             setattr(answer, name, value)
-    answer.full_clean(exclude=["round", "criterion", "author", "organisation"])
+    # The constraints are the database's to enforce; validating them here would cost a query
+    # each on every autosave.
+    answer.full_clean(
+        exclude=["round", "criterion", "author", "organisation"], validate_constraints=False
+    )
     answer.save()
     for name in MANY_TO_MANY:
         if name in changes:
@@ -375,8 +379,10 @@ def answer_save(
     feedback_round = FeedbackRound.objects.select_related("group", "organisation").get(pk=round.pk)
     _check_can_answer(feedback_round, criterion, user)
     cleaned = _clean_answer_data(feedback_round, data)
-    mine = Answer.objects.select_for_update(of=("self",)).filter(
-        round=feedback_round, criterion=criterion, author=user
+    mine = (
+        Answer.objects.select_for_update(of=("self",))
+        .select_related("author", "criterion")  # the audit entry names them
+        .filter(round=feedback_round, criterion=criterion, author=user)
     )
     answer = mine.first()
     if answer is None:

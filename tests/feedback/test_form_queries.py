@@ -122,9 +122,11 @@ def test_the_autosave_costs_the_same_for_10_or_300_criteria(
         )
     assert response.status_code == 200, response.content.decode()
     assert 'value="3"' in response.content.decode()
-    # The page's reads (9: tenant, session, user, round, seats, criterion, antitrust policy,
-    # frameworks, objectives, groups) and the service's checks, locked write and audit entry.
-    assert len(queries) == 35, "\n".join(q["sql"] for q in queries.captured_queries)
+    # The page's reads (10: tenant, session, user, round, seats, criterion, antitrust policy,
+    # frameworks, objectives, groups), the service's own checks (round, seats, criterion,
+    # policy), the locked answer with its frameworks and objectives, the update and the audit
+    # entry, in a transaction's savepoint.
+    assert len(queries) == 21, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("size", [10, 300])
