@@ -8,14 +8,9 @@ class FeedbackConfig(AppConfig):
     demo_loader = "feedback.demo.load"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
-
         from feedback import notifications, personal_data  # noqa: F401  (the app's declarations)
-        from feedback.participant_selectors import forget_seated, group_page_open_round
+        from feedback.participant_selectors import group_page_open_round
         from groups.page import group_page_contribute
-        from membership.models import Seat
 
         notifications.register()
         group_page_contribute(group_page_open_round)
-        post_save.connect(forget_seated, sender=Seat, dispatch_uid="feedback-forget-seated")
-        post_delete.connect(forget_seated, sender=Seat, dispatch_uid="feedback-forget-seated-del")

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -23,7 +22,6 @@ from feedback.models import Answer, Criterion, Disposition, FeedbackRound
 from feedback.selectors import open_rounds
 from groups.models import WorkingGroup
 from meetings.selectors import seated_group_ids
-from membership.models import Seat
 
 
 def _count(queryset: QuerySet[Any], link: str) -> Coalesce:
@@ -192,32 +190,6 @@ def open_round_of_group(*, group: WorkingGroup, user: Any) -> FeedbackRound | No
 
 
 # --- The navigation link ------------------------------------------------------------------------
-
-SEATED_CACHE_SECONDS = 600
-
-
-def _seated_key(user_id: int) -> str:
-    return f"feedback:seated:{user_id}"
-
-
-def holds_a_seat(*, organisation: Organisation, user: Any) -> bool:
-    """Whether the person holds a seat in one of the tenant's groups. The navigation asks on
-    every page, so the answer is cached (and forgotten whenever one of their seats changes) to
-    leave each page's query count as it was."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    key = _seated_key(user.pk)
-    known: dict[int, bool] = cache.get(key) or {}
-    if organisation.pk not in known:
-        known[organisation.pk] = bool(seated_group_ids(organisation=organisation, user=user))
-        cache.set(key, known, SEATED_CACHE_SECONDS)
-    return known[organisation.pk]
-
-
-def forget_seated(sender: type[Seat], instance: Seat, **kwargs: Any) -> None:
-    """Signal receiver: a seat was saved or deleted, so its holder's cached answer is stale."""
-    if instance.holder_id is not None:
-        cache.delete(_seated_key(instance.holder_id))
 
 
 def group_page_open_round(group: WorkingGroup, request: Any) -> dict[str, Any]:

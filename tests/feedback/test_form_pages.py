@@ -460,12 +460,10 @@ def test_after_closing_the_form_is_read_only_with_the_answers_and_published_resp
 # --- Navigation and the group page --------------------------------------------------------------
 
 
-def test_the_feedback_link_is_for_seated_participants(
-    consultation: Consultation, secretariat: User
-) -> None:
-    link = '<a href="/alu/feedback/">Feedback</a>'
+def test_the_navigation_leads_to_the_persons_feedback(consultation: Consultation) -> None:
+    link = '<a href="/alu/feedback/">My feedback</a>'
     assert link in client_for(consultation.participant).get("/alu/").content.decode()
-    assert link not in client_for(secretariat).get("/alu/").content.decode()
+    assert link not in Client().get("/alu/").content.decode()
 
 
 def test_the_group_page_names_the_open_round_to_its_participants(
