@@ -48,7 +48,7 @@ NOT_A_PAGE = re.compile(
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
 # At most this many kinds of page per account: a crawl that runs away (a calendar with a "next" link
 # for ever) fails here instead of timing out.
-MAX_PAGES = 150
+MAX_PAGES = 200
 
 
 @dataclass
@@ -144,8 +144,17 @@ ACCOUNTS = [
         email="committee@asi.example",
         start=["/asi/", "/asi/me/", "/asi/me/profile/", "/asi/antitrust/"],
         within=("/asi/", "/accounts/"),
+        phone=("/asi/committee/summaries/",),
         one_group_page=True,
-        must_reach=("/asi/me/", "/asi/groups/<slug>/"),
+        must_reach=(
+            "/asi/me/",
+            "/asi/groups/<slug>/",
+            # The summaries, reached from the "Summaries" link of the navigation.
+            "/asi/committee/summaries/",
+            "/asi/committee/summaries/rounds/<n>/",
+            "/asi/committee/summaries/groups/circularity/documents/<n>/",
+            "/asi/committee/summaries/documents/<n>/",
+        ),
     ),
     Account(
         email="secretariat@asi.example",
