@@ -144,7 +144,7 @@ def summary_file_request(
         )
         if not created:
             summary_file = SummaryFile.objects.select_for_update().get(pk=summary_file.pk)
-            if not _needs_build(summary_file):
+            if not needs_build(summary_file):
                 return summary_file
             summary_file.status = SummaryFile.Status.PENDING
             summary_file.progress = ""
@@ -165,11 +165,13 @@ def summary_file_request(
     return summary_file
 
 
-def _needs_build(summary_file: SummaryFile) -> bool:
+def needs_build(summary_file: SummaryFile) -> bool:
+    """Whether a file must be (re)built: it failed, its PDF is gone, or its worker was lost."""
     if summary_file.status == SummaryFile.Status.FAILED:
         return True
     if summary_file.status == SummaryFile.Status.READY:
-        return False
+        # A ready file whose PDF is gone from the storage (a wiped folder) is built again.
+        return not (summary_file.file and summary_file.file.storage.exists(summary_file.file.name))
     since = summary_file.started_at or summary_file.created_at
     return since < timezone.now() - STALE_AFTER
 
@@ -205,9 +207,8 @@ def summary_file_build(*, organisation: Organisation, file_id: int) -> SummaryFi
         if summary_file is None:
             logger.info("summary file %s is gone; nothing to do", file_id)
             return None
-        if summary_file.status == SummaryFile.Status.READY:
-            return summary_file
-        if summary_file.status == SummaryFile.Status.RUNNING and not _needs_build(summary_file):
+        live = (SummaryFile.Status.READY, SummaryFile.Status.RUNNING)
+        if summary_file.status in live and not needs_build(summary_file):
             return summary_file
         summary_file.status = SummaryFile.Status.RUNNING
         summary_file.started_at = timezone.now()
