@@ -26,6 +26,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,7 @@ from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
 from asi_wg.tenancy import same_organisation
-from feedback import pdf, summaries
+from feedback import charts, pdf, summaries
 from feedback.models import DraftDocument, FeedbackRound, SummaryFile
 from groups.models import WorkingGroup
 
@@ -282,75 +283,16 @@ def summary_context(*, organisation: Organisation, subject: Subject) -> dict[str
     return {"organisation": organisation, "summary": summary, "sections": sections_for(summary)}
 
 
-# --- Charts -----------------------------------------------------------------------------------
-
-CHART_WIDTH = 200  # the SVG's user units; the stylesheet sets its printed width
-
-
-# 1 light to 5 dark, "no view" grey: SVG fill colours (attributes: WeasyPrint's SVG reads them).
-COLOURS = {
-    "1": "#d7e6f5",
-    "2": "#a9c8e8",
-    "3": "#6fa0d2",
-    "4": "#3a74b3",
-    "5": "#174c84",
-    "no view": "#bbbbbb",
-}
-
-
-@dataclass(frozen=True)
-class Segment:
-    value: str  # "1".."5" or "no view"
-    count: int
-    x: float
-    width: float
-
-    @property
-    def colour(self) -> str:
-        return COLOURS[self.value]
-
-
-@dataclass(frozen=True)
-class RatingBar:
-    """One scale's distribution as a 100 % stacked bar: 1 to 5, then "no view"."""
-
-    label: str
-    counts: tuple[int, ...]
-    no_view: int
-    total: int
-    mean: float | None
-    segments: tuple[Segment, ...]
-
-
-def rating_bar(distribution: summaries.Distribution) -> RatingBar:
-    total = distribution.total
-    segments = []
-    x = 0.0
-    values = [
-        *zip(("1", "2", "3", "4", "5"), distribution.counts, strict=True),
-        ("no view", distribution.no_view),
-    ]
-    for value, count in values:
-        width = CHART_WIDTH * count / total if total else 0.0
-        if count:
-            segments.append(Segment(value, count, round(x, 2), round(width, 2)))
-        x += width
-    return RatingBar(
-        label=distribution.label,
-        counts=tuple(distribution.counts),
-        no_view=distribution.no_view,
-        total=total,
-        mean=distribution.mean,
-        segments=tuple(segments),
-    )
+# --- Sections ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Section:
-    """One criterion's section of the PDF: its summary, its rating bars, its anchor."""
+    """One criterion's section of the PDF: its summary and its rating charts (the committee
+    pages' SVG, ``feedback.charts``)."""
 
     criterion: summaries.CriterionSummary
-    bars: tuple[RatingBar, ...]
+    charts: tuple[SafeString, ...]
 
     @property
     def anchor(self) -> str:
@@ -358,7 +300,16 @@ class Section:
 
 
 def sections_for(summary: summaries.Summary) -> list[Section]:
-    return [
-        Section(criterion, tuple(rating_bar(d) for d in criterion.ratings))
-        for criterion in summary.criteria
-    ]
+    sections = []
+    for criterion in summary.criteria:
+        subject = f"{criterion.reference} {criterion.title}"
+        sections.append(
+            Section(
+                criterion,
+                tuple(
+                    charts.rating_chart(d, subject=subject, id_prefix=f"c{criterion.pk}-{d.scale}")
+                    for d in criterion.ratings
+                ),
+            )
+        )
+    return sections

@@ -386,7 +386,7 @@ def test_a_failed_build_is_recorded_and_built_again_on_the_next_request(
 # --- The pages --------------------------------------------------------------------------------
 
 
-def request_url(filled: Filled, kind: str = "round", object_id: int | None = None) -> str:
+def request_url(filled: Filled, kind: str = "rounds", object_id: int | None = None) -> str:
     c = filled.consultation
     oid = c.round.pk if object_id is None else object_id
     return f"/{c.group.organisation.slug}/committee/summaries/pdf/{kind}/{oid}/"
@@ -510,9 +510,14 @@ def test_guessed_ids_and_crafted_requests_are_404_and_change_nothing(
     for url, data in (
         (request_url(filled), {"page_size": "A3"}),
         (request_url(filled), {}),
-        (request_url(filled, kind="meeting"), {"page_size": "A4"}),
+        (request_url(filled, kind="meetings"), {"page_size": "A4"}),
         (request_url(filled, object_id=10**9), {"page_size": "A4"}),
-        (request_url(filled, kind="group"), {"page_size": "A4", "document": "x"}),
+        (request_url(filled, kind="documents", object_id=10**9), {"page_size": "A4"}),
+        ("/alu/committee/summaries/pdf/groups/circ/documents/0/", {"page_size": "A4"}),
+        (
+            f"/alu/committee/summaries/pdf/groups/nope/documents/{filled.consultation.document.pk}/",
+            {"page_size": "A4"},
+        ),
     ):
         assert client.post(url, data).status_code == 404, (url, data)
     assert client.get(request_url(filled)).status_code == 405
@@ -525,3 +530,38 @@ def test_staff_of_the_tenant_may_fetch_it(ready_file: SummaryFile, secretariat: 
     download = client_for(secretariat).get(f"{status_url(org, ready_file.pk)}download/")
     assert download.status_code == 200
     b"".join(download.streaming_content)  # type: ignore[attr-defined]
+
+
+def test_every_summary_page_offers_its_pdf_and_each_kind_is_built(
+    filled: Filled, django_capture_on_commit_callbacks: Any
+) -> None:
+    c = filled.consultation
+    client = client_for(make_committee(c.group.organisation))
+    pages = {
+        f"/alu/committee/summaries/rounds/{c.round.pk}/": (
+            f"/alu/committee/summaries/pdf/rounds/{c.round.pk}/"
+        ),
+        f"/alu/committee/summaries/groups/circ/documents/{c.document.pk}/": (
+            f"/alu/committee/summaries/pdf/groups/circ/documents/{c.document.pk}/"
+        ),
+        f"/alu/committee/summaries/documents/{c.document.pk}/": (
+            f"/alu/committee/summaries/pdf/documents/{c.document.pk}/"
+        ),
+    }
+    for page, action in pages.items():
+        html = client.get(page).content.decode()
+        assert f'action="{action}"' in html
+        assert "Prepare PDF (A4)" in html
+        assert "Prepare PDF (Letter)" in html
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(action, {"page_size": "A4"})
+        assert response.status_code == 302
+        status = client.get(response["Location"]).content.decode()
+        assert "Download the PDF (A4," in status
+        assert f'href="{page}"' in status  # back to the summary it was made from
+    with scopes_disabled():
+        files = {f.kind: f for f in SummaryFile.objects.all()}
+        assert set(files) == {"round", "group", "document"}
+        document_text = flat(" ".join(pdf_pages(file_bytes(files["document"]))))
+    # The document's summary has every criterion of the document, 5.10 included.
+    assert f"5.10 {c.criteria['5.10'].title}" in document_text
