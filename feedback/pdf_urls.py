@@ -27,7 +27,8 @@ urlpatterns = [
     ),
     path("summaries/pdf/files/<int:file_id>/", pdf_views.pdf_status, name="status"),
     path(
-        "summaries/pdf/files/<int:file_id>/download/",
+        # Ends in .pdf: a file, not a page (the accessibility crawl skips such links).
+        "summaries/pdf/files/<int:file_id>/download.pdf",
         pdf_views.pdf_download,
         name="download",
     ),
