@@ -113,6 +113,7 @@ ACCOUNTS = [
             "/asi/antitrust/",
             "/asi/groups/circularity/",
             "/asi/groups/climate-change/apply/",
+            "/asi/feedback/",
         ),
         must_reach=(
             "/asi/me/",
@@ -122,6 +123,9 @@ ACCOUNTS = [
             "/accounts/email/",
             "~/extensions/<n>/",
             "/asi/groups/<slug>/apply/",
+            "/asi/feedback/",
+            "/asi/feedback/rounds/<n>/",
+            "/asi/feedback/rounds/<n>/criteria/<n>/",
         ),
     ),
     Account(
