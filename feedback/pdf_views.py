@@ -135,7 +135,11 @@ def _addresses(summary_file: SummaryFile) -> dict[str, str]:
 @committee_required
 def pdf_status(request: HttpRequest, file_id: int) -> HttpResponse:
     summary_file = _file(request, file_id)
-    context: dict[str, Any] = {"file": summary_file, **_addresses(summary_file)}
+    context: dict[str, Any] = {
+        "file": summary_file,
+        "zone": cast(User, request.user).time_zone or "UTC",
+        **_addresses(summary_file),
+    }
     if request.htmx:  # type: ignore[attr-defined]
         response = render(request, "feedback/pdf/_status.html", context)
         if summary_file.is_done:

@@ -41,9 +41,10 @@ from groups.models import WorkingGroup
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "feedback/pdf/summary.html"
-# A file still pending or running after this long lost its worker (a crash, a restart with
-# acks_late off): the next request queues it again.
-STALE_AFTER = datetime.timedelta(minutes=15)
+# A file still pending or running after this long lost its worker (a crash, a restart): the
+# next request queues it again. Longer than the job's hard time limit (feedback.tasks), so that a
+# build still running is never started a second time.
+STALE_AFTER = datetime.timedelta(minutes=20)
 # The job writes its progress to the database at most this often (seconds).
 PROGRESS_EVERY = 1.0
 
