@@ -5,7 +5,15 @@ disposition's response may name the person it answers. Imported from ``FeedbackC
 
 from __future__ import annotations
 
-from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound, Framework
+from feedback.models import (
+    Answer,
+    Criterion,
+    Disposition,
+    DraftDocument,
+    FeedbackRound,
+    Framework,
+    SummaryFile,
+)
 from membership.personal_data import audit_data_register, personal_data_register
 
 personal_data_register(
@@ -31,3 +39,9 @@ audit_data_register("round.extend", not_personal=["from", "to", "reopened"])
 audit_data_register("answer.save", not_personal=["version", "fields", "submitted"])
 audit_data_register("disposition.set", text=["response"], not_personal=["status", "answers"])
 audit_data_register("dispositions.publish", not_personal=["count"])
+# A PDF summary's row holds no one's words. Its file does (answers' comments, a name only with
+# consent); a new file is made when the data behind it changes, and old files are kept.
+personal_data_register(
+    SummaryFile, person=None, not_personal=["fingerprint", "progress", "title", "error"]
+)
+audit_data_register("summary_pdf.request", not_personal=["kind", "page_size", "again"])
