@@ -347,6 +347,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Reading materials: outside MEDIA_ROOT (which DEBUG serves), read only through a permission-
 # checked view (meetings/storage.py).
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
+# load_demo typesets the closed demo round's PDF summary (some 25 s); the test settings turn it
+# off for every test but the ones about that file.
+DEMO_PDF_SUMMARY = env.bool("DEMO_PDF_SUMMARY", default=True)
 MATERIAL_MAX_BYTES = env.int("MATERIAL_MAX_BYTES", default=20 * 1024 * 1024)
 # Outside production WhiteNoise serves straight from the source folders: no collectstatic needed.
 WHITENOISE_USE_FINDERS = not PRODUCTION

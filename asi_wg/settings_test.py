@@ -17,6 +17,9 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"
 # Jobs queued in a test run inline after commit; the job tests start real workers instead.
 CELERY_TASK_ALWAYS_EAGER = True
+# Typesetting the demo's PDF summary costs some 25 s on every load_demo: only the tests about
+# that file ask for it.
+DEMO_PDF_SUMMARY = False
 CELERY_TASK_EAGER_PROPAGATES = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that the worker and web processes the job tests start can share it.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
@@ -89,13 +90,14 @@ def load(demo: Demo) -> None:
         circularity = WorkingGroup.objects.get(organisation=asi, slug="circularity")
         if not FeedbackRound.objects.filter(group=circularity, title=CLOSED_TITLE).exists():
             demo_closed.load(asi, staff, document, circularity, criteria)
-        demo_pdf.load(
-            asi,
-            demo.users["asi_committee"],
-            FeedbackRound.objects.select_related("group", "document").get(
-                group=circularity, title=CLOSED_TITLE
-            ),
-        )
+        if settings.DEMO_PDF_SUMMARY:
+            demo_pdf.load(
+                asi,
+                demo.users["asi_committee"],
+                FeedbackRound.objects.select_related("group", "document").get(
+                    group=circularity, title=CLOSED_TITLE
+                ),
+            )
         if FeedbackRound.objects.filter(group=circularity, title=OPEN_TITLE).exists():
             return
         now = timezone.now()

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django_scopes import scope, scopes_disabled
 
-from asi_wg.models import Organisation
-from feedback import summary_files
+from asi_wg.models import Organisation, User
+from feedback import demo_pdf, summary_files
 from feedback.demo import CLOSED_TITLE, OPEN_TITLE
-from feedback.models import SummaryFile
+from feedback.models import FeedbackRound, SummaryFile
 from tests.e2e.axe import assert_accessible
 from tests.e2e.test_meetings_flow import sign_in
 from tests.e2e.test_public_pages import HAS_HORIZONTAL_SCROLL, header
@@ -29,6 +29,14 @@ pytestmark = pytest.mark.browser
 def test_the_committee_prepares_waits_for_and_downloads_a_pdf_summary(
     page: Page, phone_page: Page, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    with scopes_disabled():
+        asi = Organisation.objects.get(slug="asi")
+    with scope(organisation=asi):
+        demo_pdf.load(  # what load_demo does outside the tests (DEMO_PDF_SUMMARY)
+            asi,
+            User.objects.get(email="committee@asi.example"),
+            FeedbackRound.objects.select_related("group", "document").get(title=CLOSED_TITLE),
+        )
     queued: list[int] = []
     monkeypatch.setattr(
         summary_files, "_queue_build", lambda organisation_id, file_id: queued.append(file_id)
@@ -37,7 +45,7 @@ def test_the_committee_prepares_waits_for_and_downloads_a_pdf_summary(
     header(page).get_by_role("link", name="Summaries").click()
     page.wait_for_url("**/asi/committee/summaries/")
 
-    # The closed demo round's A4 summary is ready (load_demo made it): offered at once.
+    # The closed demo round's A4 summary is ready: offered at once.
     page.get_by_role("link", name=CLOSED_TITLE).click()
     page.get_by_role("button", name="Prepare PDF (A4)").click()
     page.wait_for_url("**/committee/summaries/pdf/files/*/")
@@ -70,8 +78,6 @@ def test_the_committee_prepares_waits_for_and_downloads_a_pdf_summary(
     assert not phone_page.evaluate(HAS_HORIZONTAL_SCROLL)
 
     # The worker's part; the open page polls and offers the download by itself.
-    with scopes_disabled():
-        asi = Organisation.objects.get(slug="asi")
     with scope(organisation=asi):
         built: Any = summary_files.summary_file_build(organisation=asi, file_id=queued[0])
     assert built.status == SummaryFile.Status.READY

@@ -570,10 +570,11 @@ def test_every_summary_page_offers_its_pdf_and_each_kind_is_built(
 
 
 def test_the_demo_committee_has_the_closed_rounds_pdf_ready(
-    db: None, django_capture_on_commit_callbacks: Any, renders: list[str]
+    db: None, django_capture_on_commit_callbacks: Any, renders: list[str], settings: Any
 ) -> None:
     from django.core.management import call_command
 
+    settings.DEMO_PDF_SUMMARY = True
     from feedback.demo import CLOSED_TITLE
 
     with django_capture_on_commit_callbacks(execute=True):
