@@ -24,8 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
-from feedback import selectors, services
-from feedback.models import FeedbackRound
+from feedback import iso, selectors, services, summaries
+from feedback.models import DraftDocument, FeedbackRound
 from feedback.staff_forms import DispositionForm, ExtendForm, TriageFilterForm
 from groups.models import RevisionObjective, WorkingGroup
 from membership.staff_views import secretariat_required
@@ -342,3 +342,27 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
             "to_publish": selectors.unpublished_dispositions(feedback_round),
         },
     )
+
+
+# --- The ISO commenting table -----------------------------------------------------------------
+
+
+@require_GET
+@secretariat_required
+def iso_round(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    """The round's comments in the ISO/IEC commenting template's columns, XLSX or CSV."""
+    if file_format not in iso.FORMATS:
+        raise Http404(_("There is no such file format."))
+    return iso.iso_response(summaries.summary_for_round(_round(request, pk)), file_format)
+
+
+@require_GET
+@secretariat_required
+def iso_document(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    """Every comment on a draft document (all its rounds) in the ISO template's columns."""
+    if file_format not in iso.FORMATS:
+        raise Http404(_("There is no such file format."))
+    document = DraftDocument.objects.filter(organisation=_organisation(request), pk=pk).first()
+    if document is None:
+        raise Http404(_("There is no such draft document."))
+    return iso.iso_response(summaries.summary_for_document(document), file_format)
