@@ -1,7 +1,6 @@
 """A closed round with comments (formula payloads among them), dispositions published and not,
 a second group's round on the same document, and another tenant's comment: the data of the
-ISO table and synopsis tests. Import the fixture: ``from tests.feedback.commented import
-commented  # noqa: F401``."""
+ISO table and synopsis tests (the fixture ``commented``, offered by tests/feedback/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from feedback import services
 from feedback.models import Answer, FeedbackRound
 from membership.models import Member, ParticipantProfile
 from tests.factories import CriterionFactory, DraftDocumentFactory, WorkingGroupFactory
-from tests.feedback.conftest import Consultation, consultation, make_round  # noqa: F401
+from tests.feedback.conftest import Consultation, make_round
 from tests.meetings.conftest import seat_person
 
 SECRET_NAME = "Pat Secretname"  # no consent to publish the name
@@ -34,7 +33,7 @@ class Commented:
 
 
 @pytest.fixture
-def commented(  # noqa: F811
+def commented(
     consultation: Consultation,
     org: Organisation,
     other_org: Organisation,

@@ -11,14 +11,12 @@ from django.test import Client
 
 from asi_wg.models import User
 from feedback.iso import COLUMNS
-from tests.feedback.commented import (  # noqa: F401
+from tests.feedback.commented import (
     CONSENTING_NAME,
     MEMBER,
     OTHER_TENANT_COMMENT,
     SECRET_NAME,
     Commented,
-    commented,
-    consultation,
 )
 from tests.meetings.conftest import client_for
 from tests.spreadsheets import assert_inert, cells, rows_of
@@ -43,7 +41,7 @@ def _table(content: bytes, file_format: str) -> list[dict[str, Any]]:
 def test_round_table_has_the_templates_columns_one_row_per_comment_by_clause(
     commented: Commented,
     secretariat: User,
-    file_format: str,  # noqa: F811
+    file_format: str,
 ) -> None:
     response = client_for(secretariat).get(
         f"/alu/staff/feedback/rounds/{commented.round.pk}/iso.{file_format}"
@@ -58,7 +56,8 @@ def test_round_table_has_the_templates_columns_one_row_per_comment_by_clause(
     assert payload["Proposed change"] == "'@SUM(1+1)"
     assert payload["MB/NC"].startswith(MEMBER + " (")
     assert payload["Observations of the secretariat"] == "Accepted: +1 we agree"
-    assert payload["Line number"] == "" and payload["Paragraph/Figure/Table"] == ""
+    assert payload["Line number"] == ""
+    assert payload["Paragraph/Figure/Table"] == ""
     assert (
         rows[1]["Comments"]
         == "'-1+1 is how it starts.\n\nRisks and opportunities: Smelters may close."
@@ -71,7 +70,7 @@ def test_round_table_has_the_templates_columns_one_row_per_comment_by_clause(
 def test_document_table_covers_every_round_in_natural_order(
     commented: Commented,
     secretariat: User,
-    file_format: str,  # noqa: F811
+    file_format: str,
 ) -> None:
     document = commented.consultation.document
     response = client_for(secretariat).get(
@@ -86,7 +85,7 @@ def test_document_table_covers_every_round_in_natural_order(
 def test_no_persons_name_and_no_other_tenants_comment(
     commented: Commented,
     secretariat: User,
-    file_format: str,  # noqa: F811
+    file_format: str,
 ) -> None:
     document = commented.consultation.document
     client = client_for(secretariat)
@@ -103,7 +102,7 @@ def test_no_persons_name_and_no_other_tenants_comment(
 
 def test_another_tenants_round_or_document_is_not_found(
     commented: Commented,
-    secretariat: User,  # noqa: F811
+    secretariat: User,
 ) -> None:
     client = client_for(secretariat)
     other = commented.other_tenant_round
@@ -116,7 +115,7 @@ def test_another_tenants_round_or_document_is_not_found(
 
 def test_only_the_secretariat_gets_the_table(
     commented: Commented,
-    other_secretariat: User,  # noqa: F811
+    other_secretariat: User,
 ) -> None:
     url = f"/alu/staff/feedback/rounds/{commented.round.pk}/iso.xlsx"
     assert client_for(commented.consultation.participant).get(url).status_code == 404
