@@ -1,0 +1,707 @@
+"""What the Standards Committee reads: the summary of a round, of a group's rounds on a draft
+document, or of every round on a document. Pure reads, in the active tenant's scope.
+
+One ``Summary`` feeds every output (the committee's pages, the PDF, the exports), so that they
+all say the same thing. Its rules:
+
+- **Submitted answers only.** A draft is the participant's own work in progress; the committee
+  sees what was submitted. Drafts count nowhere: not in the respondents, the ratings, the
+  comments, the referrals or the annex.
+- **Names only with consent.** A person's name appears (in a comment's attribution and in the
+  annex) only when their ``ParticipantProfile.name_consent`` is true; otherwise only their
+  Member (or IPAF, or technical expert's organisation), membership class and region. An e-mail
+  address is never shown.
+- **Attribution from the person's profile in the tenant** (the Member they represent now, its
+  class and region; IPAF participants and experts by their affiliation and country).
+- **Dispositions are shown to the committee whether published or not**, each saying which.
+- **Criteria:** a round's summary covers the round's criteria; a group's summary the criteria
+  of the group's rounds on the document; a document's summary every criterion of the document
+  (so that criteria no round asked about show as such). Natural order of references.
+
+Query count is independent of the number of answers: a fixed number of queries per summary
+(tests in ``tests/feedback/test_summaries.py`` pin them).
+
+``summary_fingerprint(kind, obj)`` is a stable sha256 of everything a summary shows, in five
+small queries without building it: cache a generated file under it and build again only when
+it changes. ``Summary.fingerprint`` holds the same value for the summary built.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from asi_wg.models import Organisation
+from asi_wg.tenancy import same_organisation
+from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound, Framework
+from groups.models import RevisionObjective, WorkingGroup
+from membership.models import ParticipantProfile
+from membership.regions import REGIONS, UNKNOWN, region_for
+
+KIND_ROUND = "round"
+KIND_GROUP = "group"
+KIND_DOCUMENT = "document"
+KINDS = (KIND_ROUND, KIND_GROUP, KIND_DOCUMENT)
+
+# Raise when what a summary shows changes shape, so that files cached under an old
+# fingerprint are not served for the new layout.
+SUMMARY_FORMAT = 1
+
+SCALE_VALUES = (1, 2, 3, 4, 5)
+
+
+# --- What a summary holds ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    pk: int
+    title: str
+    group_name: str
+    group_slug: str
+    opens_at: datetime.datetime
+    closes_at: datetime.datetime  # when answers stopped (or stop): early closing included
+    state: str  # FeedbackRound.State value
+    state_label: str
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Respondents (distinct people) and submitted answers under one label."""
+
+    label: str
+    respondents: int
+    answers: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One scale's ratings of one criterion: counts for 1..5, "no view", and the mean of 1..5."""
+
+    scale: str  # "relevance", "clarity", "feasibility"
+    label: str
+    counts: tuple[int, int, int, int, int]  # for 1, 2, 3, 4, 5
+    no_view: int
+
+    @property
+    def rated(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def total(self) -> int:
+        return self.rated + self.no_view
+
+    @property
+    def mean(self) -> float | None:
+        if not self.rated:
+            return None
+        return round(
+            sum(v * n for v, n in zip(SCALE_VALUES, self.counts, strict=True)) / self.rated, 2
+        )
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        return list(zip(SCALE_VALUES, self.counts, strict=True))
+
+
+@dataclass(frozen=True)
+class FrameworkCount:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Attribution:
+    organisation: str  # the Member, or the IPAF / the expert's organisation
+    membership_class: str  # the Member's class, or the affiliation for IPAF and experts
+    region: str
+    person: str  # the person's name, "" unless they consented to its publication
+
+
+@dataclass(frozen=True)
+class DispositionInfo:
+    status: str
+    status_label: str
+    response: str
+    decided_at: datetime.datetime
+    published_at: datetime.datetime | None
+
+    @property
+    def published(self) -> bool:
+        return self.published_at is not None
+
+
+@dataclass(frozen=True)
+class Comment:
+    pk: int  # the answer's id
+    criterion_reference: str
+    attribution: Attribution
+    group_name: str  # the group of the round it was given in
+    comment_type: str  # Answer.CommentType value or ""
+    comment_type_label: str
+    comment: str
+    proposed_change: str
+    risks_opportunities: str
+    frameworks: tuple[str, ...]
+    objectives: tuple[str, ...]
+    referred_to: str  # the group's name, or ""
+    disposition: DispositionInfo | None
+    submitted_at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class CriterionSummary:
+    pk: int
+    reference: str
+    title: str
+    text: str
+    answers: int
+    ratings: tuple[Distribution, ...]  # relevance, clarity, feasibility
+    frameworks: tuple[FrameworkCount, ...]  # most cited first
+    comments: tuple[Comment, ...]
+
+
+@dataclass(frozen=True)
+class Referral:
+    from_group: str
+    to_group: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Participation:
+    """One line of the annex: an organisation (or category) and who took part for it."""
+
+    organisation: str
+    membership_class: str
+    region: str
+    respondents: int
+    answers: int
+    names: tuple[str, ...]  # only people who consented to their name being published
+
+
+@dataclass(frozen=True)
+class Summary:
+    organisation: str
+    organisation_slug: str
+    kind: str  # KIND_ROUND, KIND_GROUP, KIND_DOCUMENT
+    title: str
+    document_label: str
+    document_pk: int
+    object_pk: int  # the round's or the document's id (the group's summary: the document's)
+    group_slug: str  # the group's summary only
+    rounds: tuple[RoundInfo, ...]
+    fingerprint: str
+    generated_at: datetime.datetime
+    respondents: int
+    answers: int
+    comments: int
+    by_group: tuple[Tally, ...]
+    by_class: tuple[Tally, ...]
+    by_region: tuple[Tally, ...]
+    criteria: tuple[CriterionSummary, ...]
+    frameworks: tuple[FrameworkCount, ...]  # over all criteria, most cited first
+    referrals: tuple[Referral, ...]
+    participation: tuple[Participation, ...]
+
+
+# --- What a summary covers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    kind: str
+    organisation_id: int
+    document: DraftDocument
+    group: WorkingGroup | None = None
+    round: FeedbackRound | None = None
+
+    def rounds(self) -> QuerySet[FeedbackRound]:
+        rounds = FeedbackRound.objects.filter(
+            organisation_id=self.organisation_id, document=self.document
+        )
+        if self.round is not None:
+            rounds = rounds.filter(pk=self.round.pk)
+        elif self.group is not None:
+            rounds = rounds.filter(group=self.group)
+        return rounds
+
+    def answers(self) -> QuerySet[Answer]:
+        """The submitted answers given in the rounds covered."""
+        answers = Answer.objects.filter(
+            organisation_id=self.organisation_id,
+            round__document=self.document,
+            submitted_at__isnull=False,
+        )
+        if self.round is not None:
+            return answers.filter(round=self.round)
+        if self.group is not None:
+            return answers.filter(round__group=self.group)
+        return answers
+
+    def criteria(self) -> QuerySet[Criterion]:
+        criteria = Criterion.objects.filter(
+            organisation_id=self.organisation_id, document=self.document
+        )
+        if self.round is not None:
+            criteria = criteria.filter(pk__in=self.round.criteria.values("pk"))
+        elif self.group is not None:
+            through = FeedbackRound.criteria.through
+            criteria = criteria.filter(
+                pk__in=through.objects.filter(
+                    feedbackround__group=self.group, feedbackround__document=self.document
+                ).values("criterion_id")
+            )
+        return criteria.order_by("sort_key", "id")
+
+    def referral_answers(self) -> QuerySet[Answer]:
+        """Submitted answers about the document referred from one group to another that touch
+        what is covered: referred out of the rounds covered, or into the group covered."""
+        answers = Answer.objects.filter(
+            organisation_id=self.organisation_id,
+            round__document=self.document,
+            submitted_at__isnull=False,
+            referred_to__isnull=False,
+        )
+        if self.round is not None:
+            return answers.filter(
+                Q(round=self.round)
+                | (Q(referred_to_id=self.round.group_id) & ~Q(round__group_id=self.round.group_id))
+            )
+        if self.group is not None:
+            return answers.filter(Q(round__group=self.group) | Q(referred_to=self.group))
+        return answers
+
+
+def _scope(kind: str, obj: Any) -> _Scope:
+    if kind == KIND_ROUND:
+        if not isinstance(obj, FeedbackRound):
+            raise TypeError("a round's summary needs a FeedbackRound")
+        same_organisation(obj.organisation_id, obj)
+        return _Scope(kind, obj.organisation_id, obj.document, obj.group, obj)
+    if kind == KIND_GROUP:
+        group, document = obj
+        if not isinstance(group, WorkingGroup) or not isinstance(document, DraftDocument):
+            raise TypeError("a group's summary needs (WorkingGroup, DraftDocument)")
+        same_organisation(document.organisation_id, group, document)
+        return _Scope(kind, document.organisation_id, document, group)
+    if kind == KIND_DOCUMENT:
+        if not isinstance(obj, DraftDocument):
+            raise TypeError("a document's summary needs a DraftDocument")
+        same_organisation(obj.organisation_id, obj)
+        return _Scope(kind, obj.organisation_id, obj)
+    raise ValueError(f"unknown summary kind {kind!r}")
+
+
+# --- The fingerprint --------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _people(scope: _Scope) -> QuerySet[ParticipantProfile]:
+    return ParticipantProfile.objects.filter(
+        organisation_id=scope.organisation_id,
+        user_id__in=scope.answers().values("author_id"),
+    )
+
+
+def summary_fingerprint(kind: str, obj: Any) -> str:
+    """A sha256 (hex) of what the summary of ``obj`` shows, in five queries: the rounds, the
+    criteria texts, the people's attribution and consent, and aggregates of the answers
+    (count, versions, last change) and of their dispositions (decided, published). ``obj`` is a
+    FeedbackRound, a (WorkingGroup, DraftDocument) pair or a DraftDocument, as ``kind`` says.
+
+    Not covered (rare, and no service does them): renaming a framework, an objective, a
+    membership class or the organisation itself."""
+    scope = _scope(kind, obj)
+    rounds = list(
+        scope.rounds()
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "title",
+            "group__name",
+            "group__slug",
+            "opens_at",
+            "closes_at",
+            "closed_early_at",
+        )
+    )
+    criteria = list(scope.criteria().values_list("pk", "reference", "title", "text"))
+    people = list(
+        _people(scope)
+        .order_by("user_id")
+        .values_list(
+            "user_id",
+            "name_consent",
+            "user__full_name",
+            "affiliation",
+            "member__name",
+            "member__membership_class__name",
+            "member__region",
+            "expert_organisation",
+            "country",
+        )
+    )
+    # A person's name goes into the hash only with consent: the hash changes when they give or
+    # withdraw it, and it carries nothing of a name that may not be shown.
+    people = [(*row[:2], row[2] if row[1] else "", *row[3:]) for row in people]
+    answers = scope.answers().aggregate(
+        n=Count("id"),
+        ids=Sum("id"),
+        versions=Sum("version"),
+        changed=Max("updated_at"),
+        submitted=Max("submitted_at"),
+    )
+    dispositions = Disposition.objects.filter(answer__in=scope.answers()).aggregate(
+        n=Count("id"),
+        ids=Sum("id"),
+        decided=Max("decided_at"),
+        published=Max("published_at"),
+        n_published=Count("id", filter=Q(published_at__isnull=False)),
+    )
+    payload = {
+        "format": SUMMARY_FORMAT,
+        "kind": kind,
+        "document": [scope.document.pk, scope.document.version_label],
+        "group": scope.group.pk if scope.group is not None else None,
+        "rounds": rounds,
+        "criteria": criteria,
+        "people": people,
+        "answers": sorted(answers.items()),
+        "dispositions": sorted(dispositions.items()),
+    }
+    encoded = json.dumps(_jsonable(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+# --- Building a summary -----------------------------------------------------------------------
+
+
+def summary_for_round(feedback_round: FeedbackRound) -> Summary:
+    """The summary of one round: its criteria and the answers submitted in it."""
+    return _build(_scope(KIND_ROUND, feedback_round))
+
+
+def summary_for_group(group: WorkingGroup, document: DraftDocument) -> Summary:
+    """The summary of every round of ``group`` on ``document``."""
+    return _build(_scope(KIND_GROUP, (group, document)))
+
+
+def summary_for_document(document: DraftDocument) -> Summary:
+    """The summary of every round on ``document``, over all its criteria."""
+    return _build(_scope(KIND_DOCUMENT, document))
+
+
+def summary_for(kind: str, obj: Any) -> Summary:
+    """The summary of ``obj`` by kind (as ``summary_fingerprint`` takes them)."""
+    return _build(_scope(kind, obj))
+
+
+_IPAF = "ipaf"
+_EXPERT = "expert"
+
+
+def _attribution(profile: ParticipantProfile | None) -> tuple[Attribution, int, str]:
+    """The attribution of a person, and the sort position and key of their category."""
+    if profile is None:
+        unknown = _("Unknown")
+        return Attribution(unknown, unknown, UNKNOWN, ""), 10_000, unknown
+    person = profile.user.full_name.strip() if profile.name_consent else ""
+    member = profile.member
+    if profile.affiliation == ParticipantProfile.Affiliation.MEMBER and member is not None:
+        klass = member.membership_class
+        return (
+            Attribution(member.name, klass.name, member.region or UNKNOWN, person),
+            klass.position,
+            klass.name,
+        )
+    region = region_for(str(profile.country) if profile.country else None)
+    if profile.affiliation == _IPAF:
+        label = _("Indigenous Peoples Advisory Forum")
+        return Attribution(label, label, region, person), 9_000, label
+    category = _("Technical expert")
+    organisation = profile.expert_organisation.strip() or category
+    return Attribution(organisation, category, region, person), 9_001, category
+
+
+def _region_order(region: str) -> tuple[int, str]:
+    return (REGIONS.index(region) if region in REGIONS else len(REGIONS), region)
+
+
+def _tallies(
+    rows: Sequence[tuple[int, Any]], order: dict[Any, Any], labels: dict[Any, str]
+) -> tuple[Tally, ...]:
+    """(author, key) per answer → one Tally per key, in ``order``."""
+    people: dict[Any, set[int]] = defaultdict(set)
+    answers: Counter[Any] = Counter()
+    for author, key in rows:
+        people[key].add(author)
+        answers[key] += 1
+    return tuple(
+        Tally(labels[key], len(people[key]), answers[key])
+        for key in sorted(answers, key=lambda k: order[k])
+    )
+
+
+def _build(scope: _Scope) -> Summary:
+    fingerprint = summary_fingerprint(scope.kind, _scope_object(scope))
+    organisation = Organisation.objects.get(pk=scope.organisation_id)
+    now = timezone.now()
+
+    rounds = list(scope.rounds().select_related("group").order_by("opens_at", "id"))
+    round_infos = tuple(
+        RoundInfo(
+            pk=r.pk,
+            title=r.title,
+            group_name=r.group.name,
+            group_slug=r.group.slug,
+            opens_at=r.opens_at,
+            closes_at=r.closed_at,
+            state=r.state(now),
+            state_label=str(FeedbackRound.State(r.state(now)).label),
+        )
+        for r in rounds
+    )
+    criteria = list(scope.criteria())
+
+    # Attribution of every person who submitted an answer: one query.
+    profiles = {
+        p.user_id: p for p in _people(scope).select_related("user", "member__membership_class")
+    }
+    attributions: dict[int, Attribution] = {}
+    class_order: dict[str, tuple[int, str]] = {}
+    for user_id, profile in profiles.items():
+        attribution, position, key = _attribution(profile)
+        attributions[user_id] = attribution
+        class_order[attribution.membership_class] = (position, key)
+    fallback, fallback_position, fallback_key = _attribution(None)
+
+    def attribution_of(user_id: int) -> Attribution:
+        if user_id not in attributions:
+            class_order[fallback.membership_class] = (fallback_position, fallback_key)
+            return fallback
+        return attributions[user_id]
+
+    # Counts: one flat query of (author, group) per answer.
+    rows = list(
+        scope.answers().values_list("author_id", "round__group__number", "round__group__name")
+    )
+    respondents = len({author for author, _number, _name in rows})
+    group_keys = {(number, name) for _a, number, name in rows}
+    by_group = _tallies(
+        [(author, (number, name)) for author, number, name in rows],
+        {key: key for key in group_keys},
+        {key: key[1] for key in group_keys},
+    )
+    by_class = _tallies(
+        [(author, attribution_of(author).membership_class) for author, _n, _g in rows],
+        class_order,
+        {label: label for label in class_order},
+    )
+    region_rows = [(author, attribution_of(author).region) for author, _n, _g in rows]
+    by_region = _tallies(
+        region_rows,
+        {region: _region_order(region) for _a, region in region_rows},
+        {region: region for _a, region in region_rows},
+    )
+
+    # Ratings per criterion: one grouped query.
+    aggregates: dict[str, Any] = {"n": Count("id")}
+    for scale in Answer.SCALES:
+        for value in (0, *SCALE_VALUES):
+            aggregates[f"{scale}_{value}"] = Count("id", filter=Q(**{scale: value}))
+    ratings = {
+        row["criterion_id"]: row
+        for row in scope.answers().values("criterion_id").annotate(**aggregates).order_by()
+    }
+    scale_labels = {
+        "relevance": _("Relevance"),
+        "clarity": _("Clarity"),
+        "feasibility": _("Feasibility of implementation"),
+    }
+
+    # Frameworks cited per criterion: one grouped query.
+    cited: dict[int, Counter[str]] = defaultdict(Counter)
+    for row in (
+        Answer.frameworks.through.objects.filter(answer__in=scope.answers())
+        .values("answer__criterion_id", "framework__name")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        cited[row["answer__criterion_id"]][row["framework__name"]] += row["n"]
+
+    # The comments: one query and two prefetches.
+    comment_answers = (
+        scope.answers()
+        .filter(~Q(comment="") | ~Q(proposed_change="") | ~Q(risks_opportunities=""))
+        .select_related("criterion", "round__group", "referred_to", "disposition")
+        .prefetch_related(
+            Prefetch("frameworks", queryset=Framework.objects.order_by("position", "name")),
+            Prefetch("objectives", queryset=RevisionObjective.objects.order_by("number")),
+        )
+        .order_by(
+            "criterion__sort_key", "criterion_id", "round__group__number", "submitted_at", "id"
+        )
+    )
+    comments: dict[int, list[Comment]] = defaultdict(list)
+    for answer in comment_answers:
+        disposition: Disposition | None = getattr(answer, "disposition", None)
+        comments[answer.criterion_id].append(
+            Comment(
+                pk=answer.pk,
+                criterion_reference=answer.criterion.reference,
+                attribution=attribution_of(answer.author_id),
+                group_name=answer.round.group.name,
+                comment_type=answer.comment_type,
+                comment_type_label=str(answer.get_comment_type_display())
+                if answer.comment_type
+                else "",
+                comment=answer.comment,
+                proposed_change=answer.proposed_change,
+                risks_opportunities=answer.risks_opportunities,
+                frameworks=tuple(f.name for f in answer.frameworks.all()),
+                objectives=tuple(str(o) for o in answer.objectives.all()),
+                referred_to=answer.referred_to.name if answer.referred_to is not None else "",
+                disposition=DispositionInfo(
+                    status=disposition.status,
+                    status_label=str(disposition.get_status_display()),
+                    response=disposition.response,
+                    decided_at=disposition.decided_at,
+                    published_at=disposition.published_at,
+                )
+                if disposition is not None
+                else None,
+                submitted_at=answer.submitted_at,
+            )
+        )
+
+    def most_cited(counter: Counter[str]) -> tuple[FrameworkCount, ...]:
+        return tuple(
+            FrameworkCount(name, n)
+            for name, n in sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+        )
+
+    criterion_summaries = []
+    all_cited: Counter[str] = Counter()
+    for criterion in criteria:
+        row = ratings.get(criterion.pk, {})
+        all_cited.update(cited.get(criterion.pk, Counter()))
+        criterion_summaries.append(
+            CriterionSummary(
+                pk=criterion.pk,
+                reference=criterion.reference,
+                title=criterion.title,
+                text=criterion.text,
+                answers=row.get("n", 0),
+                ratings=tuple(
+                    Distribution(
+                        scale=scale,
+                        label=scale_labels[scale],
+                        counts=tuple(row.get(f"{scale}_{v}", 0) for v in SCALE_VALUES),  # type: ignore[arg-type]
+                        no_view=row.get(f"{scale}_0", 0),
+                    )
+                    for scale in Answer.SCALES
+                ),
+                frameworks=most_cited(cited.get(criterion.pk, Counter())),
+                comments=tuple(comments.get(criterion.pk, [])),
+            )
+        )
+
+    # Referrals between groups: one grouped query.
+    referrals = tuple(
+        Referral(row["round__group__name"], row["referred_to__name"], row["n"])
+        for row in scope.referral_answers()
+        .values(
+            "round__group__number", "round__group__name", "referred_to__number", "referred_to__name"
+        )
+        .annotate(n=Count("id"))
+        .order_by("round__group__number", "referred_to__number")
+    )
+
+    # The annex: participation by organisation.
+    annex_people: dict[tuple[str, str, str], set[int]] = defaultdict(set)
+    annex_answers: Counter[tuple[str, str, str]] = Counter()
+    annex_names: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for author, _number, _name in rows:
+        attribution = attribution_of(author)
+        annex_key = (attribution.membership_class, attribution.organisation, attribution.region)
+        annex_people[annex_key].add(author)
+        annex_answers[annex_key] += 1
+        if attribution.person:
+            annex_names[annex_key].add(attribution.person)
+    participation = tuple(
+        Participation(
+            organisation=organisation_name,
+            membership_class=klass,
+            region=region,
+            respondents=len(annex_people[(klass, organisation_name, region)]),
+            answers=annex_answers[(klass, organisation_name, region)],
+            names=tuple(sorted(annex_names[(klass, organisation_name, region)])),
+        )
+        for klass, organisation_name, region in sorted(
+            annex_answers,
+            key=lambda k: (class_order.get(k[0], (0, k[0])), k[1].lower(), k[2]),
+        )
+    )
+
+    if scope.kind == KIND_ROUND:
+        assert scope.round is not None
+        title = scope.round.title
+    elif scope.kind == KIND_GROUP:
+        assert scope.group is not None
+        title = f"{scope.group.name}: {scope.document.version_label}"
+    else:
+        title = scope.document.version_label
+
+    return Summary(
+        organisation=organisation.name,
+        organisation_slug=organisation.slug,
+        kind=scope.kind,
+        title=title,
+        document_label=scope.document.version_label,
+        document_pk=scope.document.pk,
+        object_pk=scope.round.pk if scope.round is not None else scope.document.pk,
+        group_slug=scope.group.slug if scope.group is not None and scope.kind == KIND_GROUP else "",
+        rounds=round_infos,
+        fingerprint=fingerprint,
+        generated_at=now,
+        respondents=respondents,
+        answers=len(rows),
+        comments=sum(len(c.comments) for c in criterion_summaries),
+        by_group=by_group,
+        by_class=by_class,
+        by_region=by_region,
+        criteria=tuple(criterion_summaries),
+        frameworks=most_cited(all_cited),
+        referrals=referrals,
+        participation=participation,
+    )
+
+
+def _scope_object(scope: _Scope) -> Any:
+    if scope.kind == KIND_ROUND:
+        return scope.round
+    if scope.kind == KIND_GROUP:
+        return (scope.group, scope.document)
+    return scope.document
