@@ -49,9 +49,7 @@ def test_preview_shows_comments_by_criterion_without_names_or_drafts(
     assert "Not published yet" in page
 
 
-def test_public_sees_nothing_before_publication(
-    commented: Commented, secretariat: User
-) -> None:
+def test_public_sees_nothing_before_publication(commented: Commented, secretariat: User) -> None:
     client_for(secretariat).post(_staff_url(commented), {"intro": "Draft intro", "action": "save"})
     with scopes_disabled():
         draft = Synopsis.objects.get(round=commented.round)
