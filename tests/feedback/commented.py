@@ -48,7 +48,7 @@ def commented(
         c.second.save()
         ParticipantProfile.objects.filter(user=c.second).update(name_consent=True)
         profile = ParticipantProfile.objects.get(user=c.participant, organisation=org)
-        Member.objects.filter(pk=profile.member_id).update(name=MEMBER)
+        Member.objects.filter(representatives=profile).update(name=MEMBER)
         criterion_510 = c.criteria["5.10"]
     second_round = make_round(
         group=c.other_group,
