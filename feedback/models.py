@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -24,6 +25,7 @@ from django_scopes import ScopedManager
 
 from asi_wg.models import Organisation, User
 from groups.models import RevisionObjective, Standard, WorkingGroup
+from meetings.storage import material_storage
 
 # A criterion's reference ("5.3.1") sorts by its numbers, not its characters: "5.10" comes
 # after "5.9". Each run of digits is padded to this width in the sort key.
@@ -354,6 +356,88 @@ class Disposition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: {self.answer}"
+
+
+def summary_upload_to(instance: SummaryFile, filename: str) -> str:
+    return f"summaries/{instance.organisation.slug}/{uuid.uuid4().hex}.pdf"
+
+
+class SummaryFile(models.Model):
+    """A PDF summary for the Standards Committee, built in the background and kept.
+
+    One row per summary (its kind and object), page size and ``fingerprint`` (a hash of the data
+    the summary shows): asking again for an unchanged summary finds the same row and renders
+    nothing; once a disposition or an answer changes, the fingerprint changes and the next
+    request makes a new row. The unique constraint makes concurrent requests agree on one row.
+    The file lives in the private storage (no URL): only the permission-checked download view
+    serves it.
+    """
+
+    class Kind(models.TextChoices):
+        ROUND = "round", _("Round")
+        GROUP = "group", _("Working group")
+        DOCUMENT = "document", _("Draft document")
+
+    class PageSize(models.TextChoices):
+        A4 = "A4", _("A4")
+        LETTER = "Letter", _("Letter")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        RUNNING = "running", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The round's, group's or document's id, as ``kind`` says; ``document`` is the draft every
+    # summary is about (a group's summary covers its rounds on that one document).
+    object_id = models.PositiveBigIntegerField()
+    document = models.ForeignKey(DraftDocument, on_delete=models.CASCADE, related_name="+")
+    page_size = models.CharField(max_length=10, choices=PageSize.choices, default=PageSize.A4)
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    progress = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    file = models.FileField(
+        storage=material_storage, upload_to=summary_upload_to, blank=True, max_length=200
+    )
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("PDF summary")
+        verbose_name_plural = _("PDF summaries")
+        ordering = ("-created_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organisation",
+                    "kind",
+                    "object_id",
+                    "document",
+                    "page_size",
+                    "fingerprint",
+                ],
+                name="feedback_summary_file_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.get_kind_display()} ({self.page_size})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
 
 
 class Synopsis(models.Model):

@@ -12,6 +12,7 @@ from feedback.models import (
     DraftDocument,
     FeedbackRound,
     Framework,
+    SummaryFile,
     Synopsis,
 )
 from membership.personal_data import audit_data_register, personal_data_register
@@ -45,3 +46,9 @@ audit_data_register("disposition.set", text=["response"], not_personal=["status"
 audit_data_register("dispositions.publish", not_personal=["count"])
 audit_data_register("synopsis.intro_save", text=["intro"])
 audit_data_register("synopsis.publish", not_personal=["synopsis", "version"])
+# A PDF summary's row holds no one's words. Its file does (answers' comments, a name only with
+# consent); a new file is made when the data behind it changes, and old files are kept.
+personal_data_register(
+    SummaryFile, person=None, not_personal=["fingerprint", "progress", "title", "error"]
+)
+audit_data_register("summary_pdf.request", not_personal=["kind", "page_size", "again"])

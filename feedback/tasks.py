@@ -47,3 +47,24 @@ def feedback_jobs_due_for(*, organisation: Organisation) -> int:
     if due:
         logger.info("feedback jobs for %s: queued %d e-mail jobs", organisation.slug, len(due))
     return len(due)
+
+
+# Twice is harmless: the build claims its row under a lock and returns at once for a file that
+# is ready or being built by another live run. Not retried: a failure is recorded on the row,
+# and the committee member's next request queues it again.
+@shared_task(
+    name="feedback.tasks.summary_pdf_build",
+    ignore_result=True,
+    # Long documents take tens of seconds; a round of thousands of comments, a few minutes.
+    soft_time_limit=900,
+    time_limit=960,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+@tenant_task
+def summary_pdf_build(*, organisation: Organisation, file_id: int) -> str | None:
+    """Typeset one committee PDF summary (``feedback.summary_files.summary_file_build``)."""
+    from feedback.summary_files import summary_file_build  # loads the summaries' queries
+
+    summary_file = summary_file_build(organisation=organisation, file_id=file_id)
+    return summary_file.status if summary_file is not None else None
