@@ -440,6 +440,10 @@ class SummaryFile(models.Model):
         return self.status in (self.Status.READY, self.Status.FAILED)
 
 
+def synopsis_upload_to(instance: Synopsis, filename: str) -> str:
+    return f"synopses/{instance.organisation_id}/{instance.round_id}/{filename}"
+
+
 class Synopsis(models.Model):
     """The public synopsis of a round: the comments received by criterion and theme and how
     each was addressed, as the ISEAL Standard-Setting Code asks of a standard-setter.
@@ -464,6 +468,12 @@ class Synopsis(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The PDF of a published version, typeset once in the background after publication
+    # (``feedback.tasks.synopsis_pdf_build``); served only through the public view, which
+    # checks that the version is published.
+    pdf = models.FileField(
+        storage=material_storage, upload_to=synopsis_upload_to, blank=True, max_length=200
     )
     updated_at = models.DateTimeField(auto_now=True)
 

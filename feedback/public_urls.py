@@ -9,4 +9,5 @@ app_name = "feedback_public"
 urlpatterns = [
     path("synopses/", public_views.synopses, name="synopses"),
     path("synopses/<int:pk>/", public_views.synopsis_detail, name="synopsis"),
+    path("synopses/<int:pk>/synopsis.pdf", public_views.synopsis_pdf, name="synopsis_pdf"),
 ]

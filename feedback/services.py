@@ -26,6 +26,7 @@ Decisions (see also the module docstring of ``feedback.models``):
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -554,7 +555,8 @@ def synopsis_publish(
     given, is saved on the draft first) on a new row, public from then on. Later changes to
     comments, dispositions or consents never alter a published version; publishing again makes
     a new one. Under the round's lock, so two clicks make two numbered versions, never the same
-    number twice. Writes an audit entry; sends nothing."""
+    number twice. Writes an audit entry; once committed, queues the version's PDF
+    (``feedback.tasks.synopsis_pdf_build``)."""
     from feedback.synopsis import synopsis_content
 
     feedback_round = _lock_round(round)
@@ -587,4 +589,15 @@ def synopsis_publish(
         target=feedback_round,
         data={"synopsis": published.pk, "version": published.version},
     )
+    transaction.on_commit(
+        functools.partial(
+            _queue_synopsis_pdf, organisation_id=published.organisation_id, synopsis_id=published.pk
+        )
+    )
     return published
+
+
+def _queue_synopsis_pdf(*, organisation_id: int, synopsis_id: int) -> None:
+    from feedback.tasks import synopsis_pdf_build
+
+    synopsis_pdf_build.delay(organisation_id=organisation_id, synopsis_id=synopsis_id)

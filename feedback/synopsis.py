@@ -20,15 +20,19 @@ template: the preview shows exactly what publishing would freeze.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from asi_wg.models import Organisation
 from feedback.models import FeedbackRound, Synopsis
 from feedback.summaries import Attribution, Comment, summary_for_round
 from membership.models import Member, MembershipClass
+
+logger = logging.getLogger(__name__)
 
 # Raise when the shape of ``content`` changes (published rows keep the shape of their time).
 CONTENT_FORMAT = 1
@@ -168,3 +172,42 @@ def latest_version(synopsis: Synopsis) -> int:
         .first()
         or 0
     )
+
+
+# --- The PDF ----------------------------------------------------------------------------------
+
+
+def synopsis_pdf_context(synopsis: Synopsis) -> dict[str, Any]:
+    from meetings import markdown
+
+    return {
+        "synopsis": synopsis,
+        "content": synopsis.content,
+        "intro_html": markdown.render(synopsis.intro),
+    }
+
+
+def synopsis_pdf_build(*, organisation: Organisation, synopsis_id: int) -> bool:
+    """Typeset a published version's PDF once and keep it; True when it is (now) there. The
+    content is the frozen JSON, so the PDF says exactly what the public page says."""
+    from django.core.files.base import ContentFile
+
+    from feedback.pdf import render
+
+    synopsis = (
+        Synopsis.objects.filter(
+            organisation=organisation, pk=synopsis_id, published_at__isnull=False
+        )
+        .select_related("round__group", "round__document", "organisation")
+        .first()
+    )
+    if synopsis is None:
+        logger.info("synopsis %s is gone or not published; no PDF", synopsis_id)
+        return False
+    if synopsis.pdf:
+        return True
+    pdf = render("feedback/pdf/synopsis.html", synopsis_pdf_context(synopsis))
+    name = f"synopsis-{synopsis.round_id}-v{synopsis.version}.pdf"
+    synopsis.pdf.save(name, ContentFile(pdf), save=False)
+    Synopsis.objects.filter(pk=synopsis.pk).update(pdf=synopsis.pdf.name)
+    return True

@@ -137,3 +137,29 @@ def test_public_list_query_count_does_not_grow(
     anonymous.get("/alu/synopses/")
     with django_assert_num_queries(2):
         assert anonymous.get("/alu/synopses/").status_code == 200
+
+
+def test_a_published_version_gets_its_pdf_saying_what_the_page_says(
+    commented: Commented, secretariat: User, django_capture_on_commit_callbacks
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(client_for(secretariat), commented, intro="Thanks to all respondents.")
+    with scopes_disabled():
+        published = Synopsis.objects.get(version=1)
+    assert published.pdf
+    page = Client().get(f"/alu/synopses/{published.pk}/").content.decode()
+    assert f"/alu/synopses/{published.pk}/synopsis.pdf" in page
+    response = Client().get(f"/alu/synopses/{published.pk}/synopsis.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    data = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+    for expected in ("Thanks to all respondents.", "5.3.1", "Typo in 5.9.", "+1 we agree"):
+        assert expected in text
+    for absent in (SECRET_NAME, CONSENTING_NAME, MEMBER, "Draft answer, not public yet."):
+        assert absent not in text
+    assert Client().get(f"/other/synopses/{published.pk}/synopsis.pdf").status_code == 404
