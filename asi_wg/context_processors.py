@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from asi_wg.admin_sites import is_secretariat
+from asi_wg.admin_sites import is_committee, is_secretariat
 
 
 def tenant(request: HttpRequest) -> dict[str, Any]:
@@ -12,4 +12,5 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
     return {
         "organisation": organisation,
         "is_secretariat": is_secretariat(request) if organisation is not None else False,
+        "is_committee": is_committee(request) if organisation is not None else False,
     }

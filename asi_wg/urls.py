@@ -24,6 +24,7 @@ urlpatterns = [
     path("<slug:organisation_slug>/staff/", include("membership.staff_urls")),
     path("<slug:organisation_slug>/staff/", include("meetings.staff_urls")),
     path("<slug:organisation_slug>/staff/", include("feedback.staff_urls")),
+    path("<slug:organisation_slug>/committee/", include("feedback.committee_urls")),
     path("<slug:organisation_slug>/committee/", include("feedback.pdf_urls")),
 ]
 

@@ -37,14 +37,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asi_wg.models import Organisation
 from asi_wg.tenancy import same_organisation
-from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound, Framework
-from groups.models import RevisionObjective, WorkingGroup
+from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound
+from groups.models import WorkingGroup
 from membership.models import ParticipantProfile
 from membership.regions import REGIONS, UNKNOWN, region_for
 
@@ -551,48 +551,75 @@ def _build(scope: _Scope) -> Summary:
     ):
         cited[row["answer__criterion_id"]][row["framework__name"]] += row["n"]
 
-    # The comments: one query and two prefetches.
-    comment_answers = (
-        scope.answers()
-        .filter(~Q(comment="") | ~Q(proposed_change="") | ~Q(risks_opportunities=""))
-        .select_related("criterion", "round__group", "referred_to", "disposition")
-        .prefetch_related(
-            Prefetch("frameworks", queryset=Framework.objects.order_by("position", "name")),
-            Prefetch("objectives", queryset=RevisionObjective.objects.order_by("number")),
-        )
-        .order_by(
+    # The comments: one flat query, and one each for their frameworks and objectives (read as
+    # plain values: a few hundred comments build in milliseconds, not model instances).
+    with_words = scope.answers().filter(
+        ~Q(comment="") | ~Q(proposed_change="") | ~Q(risks_opportunities="")
+    )
+    comment_rows = list(
+        with_words.order_by(
             "criterion__sort_key", "criterion_id", "round__group__number", "submitted_at", "id"
+        ).values(
+            "id",
+            "criterion_id",
+            "criterion__reference",
+            "author_id",
+            "round__group__name",
+            "comment_type",
+            "comment",
+            "proposed_change",
+            "risks_opportunities",
+            "referred_to__name",
+            "submitted_at",
+            "disposition__id",
+            "disposition__status",
+            "disposition__response",
+            "disposition__decided_at",
+            "disposition__published_at",
         )
     )
+    frameworks_of: dict[int, list[str]] = defaultdict(list)
+    for answer_id, name in (
+        Answer.frameworks.through.objects.filter(answer__in=with_words)
+        .order_by("framework__position", "framework__name", "framework_id")
+        .values_list("answer_id", "framework__name")
+    ):
+        frameworks_of[answer_id].append(name)
+    objectives_of: dict[int, list[str]] = defaultdict(list)
+    for answer_id, number, objective_title in (
+        Answer.objectives.through.objects.filter(answer__in=with_words)
+        .order_by("revisionobjective__number", "revisionobjective_id")
+        .values_list("answer_id", "revisionobjective__number", "revisionobjective__title")
+    ):
+        objectives_of[answer_id].append(f"{number}. {objective_title}")
+    type_labels = {value: str(label) for value, label in Answer.CommentType.choices}
+    status_labels = {value: str(label) for value, label in Disposition.Status.choices}
     comments: dict[int, list[Comment]] = defaultdict(list)
-    for answer in comment_answers:
-        disposition: Disposition | None = getattr(answer, "disposition", None)
-        comments[answer.criterion_id].append(
+    for comment_row in comment_rows:
+        comments[comment_row["criterion_id"]].append(
             Comment(
-                pk=answer.pk,
-                criterion_reference=answer.criterion.reference,
-                attribution=attribution_of(answer.author_id),
-                group_name=answer.round.group.name,
-                comment_type=answer.comment_type,
-                comment_type_label=str(answer.get_comment_type_display())
-                if answer.comment_type
-                else "",
-                comment=answer.comment,
-                proposed_change=answer.proposed_change,
-                risks_opportunities=answer.risks_opportunities,
-                frameworks=tuple(f.name for f in answer.frameworks.all()),
-                objectives=tuple(str(o) for o in answer.objectives.all()),
-                referred_to=answer.referred_to.name if answer.referred_to is not None else "",
+                pk=comment_row["id"],
+                criterion_reference=comment_row["criterion__reference"],
+                attribution=attribution_of(comment_row["author_id"]),
+                group_name=comment_row["round__group__name"],
+                comment_type=comment_row["comment_type"],
+                comment_type_label=type_labels.get(comment_row["comment_type"], ""),
+                comment=comment_row["comment"],
+                proposed_change=comment_row["proposed_change"],
+                risks_opportunities=comment_row["risks_opportunities"],
+                frameworks=tuple(frameworks_of.get(comment_row["id"], ())),
+                objectives=tuple(objectives_of.get(comment_row["id"], ())),
+                referred_to=comment_row["referred_to__name"] or "",
                 disposition=DispositionInfo(
-                    status=disposition.status,
-                    status_label=str(disposition.get_status_display()),
-                    response=disposition.response,
-                    decided_at=disposition.decided_at,
-                    published_at=disposition.published_at,
+                    status=comment_row["disposition__status"],
+                    status_label=status_labels.get(comment_row["disposition__status"], ""),
+                    response=comment_row["disposition__response"],
+                    decided_at=comment_row["disposition__decided_at"],
+                    published_at=comment_row["disposition__published_at"],
                 )
-                if disposition is not None
+                if comment_row["disposition__id"] is not None
                 else None,
-                submitted_at=answer.submitted_at,
+                submitted_at=comment_row["submitted_at"],
             )
         )
 
@@ -705,3 +732,107 @@ def _scope_object(scope: _Scope) -> Any:
     if scope.kind == KIND_GROUP:
         return (scope.group, scope.document)
     return scope.document
+
+
+# --- The committee's list of summaries --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """One round on the committee's list, with what was submitted in it."""
+
+    round: FeedbackRound  # with its group and document
+    state: str
+    criteria: int
+    respondents: int
+    answers: int  # submitted
+    comments: int  # submitted answers with words
+    dispositions: int
+    published: int
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A draft document with the groups that were asked about it (one summary each)."""
+
+    document: DraftDocument
+    groups: tuple[WorkingGroup, ...]
+    rounds: int
+
+
+@dataclass(frozen=True)
+class SummaryIndex:
+    rounds: tuple[RoundRow, ...]
+    documents: tuple[DocumentRow, ...]
+
+
+def summary_index(
+    *, organisation: Organisation, now: datetime.datetime | None = None
+) -> SummaryIndex:
+    """Every round of the tenant (latest opening first) with its submitted counts, and every
+    document asked about with its groups: three queries however many rounds and answers."""
+    now = now or timezone.now()
+    rounds = list(
+        FeedbackRound.objects.filter(organisation=organisation)
+        .select_related("group", "document")
+        .order_by("-opens_at", "id")
+    )
+    if not rounds:
+        return SummaryIndex((), ())
+    ids = [r.pk for r in rounds]
+    through = FeedbackRound.criteria.through
+    criteria = {
+        row["feedbackround_id"]: row["n"]
+        for row in through.objects.filter(feedbackround_id__in=ids)
+        .values("feedbackround_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    with_words = ~Q(comment="") | ~Q(proposed_change="") | ~Q(risks_opportunities="")
+    counts = {
+        row["round_id"]: row
+        for row in Answer.objects.filter(
+            organisation=organisation, round_id__in=ids, submitted_at__isnull=False
+        )
+        .values("round_id")
+        .annotate(
+            answers=Count("id"),
+            respondents=Count("author_id", distinct=True),
+            comments=Count("id", filter=with_words),
+            dispositions=Count("disposition"),
+            published=Count("disposition", filter=Q(disposition__published_at__isnull=False)),
+        )
+        .order_by()
+    }
+    rows = []
+    documents: dict[int, DraftDocument] = {}
+    groups: dict[int, dict[int, WorkingGroup]] = defaultdict(dict)
+    round_counts: Counter[int] = Counter()
+    for feedback_round in rounds:
+        row = counts.get(feedback_round.pk, {})
+        rows.append(
+            RoundRow(
+                round=feedback_round,
+                state=feedback_round.state(now),
+                criteria=criteria.get(feedback_round.pk, 0),
+                respondents=row.get("respondents", 0),
+                answers=row.get("answers", 0),
+                comments=row.get("comments", 0),
+                dispositions=row.get("dispositions", 0),
+                published=row.get("published", 0),
+            )
+        )
+        documents[feedback_round.document_id] = feedback_round.document
+        groups[feedback_round.document_id][feedback_round.group_id] = feedback_round.group
+        round_counts[feedback_round.document_id] += 1
+    return SummaryIndex(
+        rounds=tuple(rows),
+        documents=tuple(
+            DocumentRow(
+                document=document,
+                groups=tuple(sorted(groups[pk].values(), key=lambda g: (g.number, g.name))),
+                rounds=round_counts[pk],
+            )
+            for pk, document in documents.items()
+        ),
+    )

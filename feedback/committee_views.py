@@ -1,0 +1,125 @@
+"""The Standards Committee's pages: every round of the tenant with its counts, and the summary
+of a round, of a group's rounds on a draft document, and of a document.
+
+Committee members and the secretariat of the tenant only: a visitor is sent to sign in, anyone
+else signed in (a participant, another tenant's committee) gets 403. Read-only and thin: each
+view finds the tenant's object (404 otherwise) and renders ``feedback.summaries``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from asi_wg.admin_sites import is_committee, is_secretariat
+from asi_wg.models import Organisation, User
+from feedback import charts, summaries
+from feedback.models import DraftDocument, FeedbackRound
+from groups.models import WorkingGroup
+
+
+def committee_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (is_committee(request) or is_secretariat(request)):
+            raise PermissionDenied(_("Only the Standards Committee and the secretariat see this."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _organisation(request: HttpRequest) -> Organisation:
+    return cast(Organisation, request.organisation)  # type: ignore[attr-defined]
+
+
+def _zone(request: HttpRequest) -> str:
+    return cast(User, request.user).time_zone or "UTC"
+
+
+def _document(request: HttpRequest, pk: int) -> DraftDocument:
+    organisation = _organisation(request)
+    document = DraftDocument.objects.filter(organisation=organisation, pk=pk).first()
+    if document is None:
+        raise Http404(_("There is no such draft document."))
+    document.organisation = organisation
+    return document
+
+
+def _render_summary(
+    request: HttpRequest, summary: summaries.Summary, pdf_target: dict[str, Any]
+) -> HttpResponse:
+    return render(
+        request,
+        "feedback/committee/summary.html",
+        {
+            "summary": summary,
+            "tally_charts": charts.summary_tally_charts(summary),
+            "zone": _zone(request),
+            "pdf_target": pdf_target,
+        },
+    )
+
+
+@require_GET
+@committee_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "feedback/committee/index.html",
+        {
+            "index": summaries.summary_index(organisation=_organisation(request)),
+            "zone": _zone(request),
+        },
+    )
+
+
+@require_GET
+@committee_required
+def round_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = _organisation(request)
+    feedback_round = (
+        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
+        .select_related("group", "document")
+        .first()
+    )
+    if feedback_round is None:
+        raise Http404(_("There is no such feedback round."))
+    feedback_round.organisation = organisation
+    return _render_summary(
+        request, summaries.summary_for_round(feedback_round), {"kind": "round", "pk": pk}
+    )
+
+
+@require_GET
+@committee_required
+def group_summary(request: HttpRequest, slug: str, document_pk: int) -> HttpResponse:
+    organisation = _organisation(request)
+    document = _document(request, document_pk)
+    group = WorkingGroup.objects.filter(organisation=organisation, slug=slug).first()
+    if group is None or not FeedbackRound.objects.filter(group=group, document=document).exists():
+        raise Http404(_("This group was not asked about this draft document."))
+    group.organisation = organisation
+    return _render_summary(
+        request,
+        summaries.summary_for_group(group, document),
+        {"kind": "group", "slug": slug, "document_pk": document_pk},
+    )
+
+
+@require_GET
+@committee_required
+def document_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    document = _document(request, pk)
+    return _render_summary(
+        request, summaries.summary_for_document(document), {"kind": "document", "pk": pk}
+    )
