@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from asi_wg.models import User
+from asi_wg.models import Organisation, User
 from feedback.iso import COLUMNS
 from tests.feedback.commented import (
     CONSENTING_NAME,
@@ -121,3 +121,62 @@ def test_only_the_secretariat_gets_the_table(
     assert client_for(commented.consultation.participant).get(url).status_code == 404
     assert client_for(other_secretariat).get(url).status_code == 404
     assert Client().get(url).status_code == 302
+
+
+# --- The committee ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_the_committee_gets_the_same_table_from_its_summary_pages(
+    commented: Commented, secretariat: User, org: Organisation, file_format: str
+) -> None:
+    from tests.feedback.test_committee_pages import make_committee
+
+    committee = make_committee(org, email="committee@alu.example")
+    client = client_for(committee)
+    summary_page = client.get(f"/alu/committee/summaries/rounds/{commented.round.pk}/")
+    round_url = f"/alu/committee/summaries/rounds/{commented.round.pk}/iso.{file_format}"
+    document = commented.consultation.document
+    document_url = f"/alu/committee/summaries/documents/{document.pk}/iso.{file_format}"
+    assert round_url in summary_page.content.decode()
+    assert document_url in summary_page.content.decode()
+    staff = client_for(secretariat).get(
+        f"/alu/staff/feedback/rounds/{commented.round.pk}/iso.{file_format}"
+    )
+    response = client.get(round_url)
+    assert response.status_code == 200
+    assert _table(response.content, file_format) == _table(staff.content, file_format)
+    rows = _table(client.get(document_url).content, file_format)
+    assert [row["Clause/Subclause"] for row in rows] == ["5.3", "5.3.1", "5.9", "5.10"]
+    text = "\n".join(str(v) for row in rows for v in row.values())
+    assert SECRET_NAME not in text
+    assert CONSENTING_NAME not in text
+    assert OTHER_TENANT_COMMENT not in text
+
+
+def test_the_committees_table_is_refused_to_others(
+    commented: Commented, other_org: Organisation
+) -> None:
+    from tests.feedback.test_committee_pages import make_committee
+
+    stranger = make_committee(other_org, email="committee@other.example")
+    urls = [
+        f"/alu/committee/summaries/rounds/{commented.round.pk}/iso.xlsx",
+        f"/alu/committee/summaries/documents/{commented.consultation.document.pk}/iso.csv",
+    ]
+    for url in urls:
+        assert client_for(stranger).get(url).status_code in (403, 404)
+        assert client_for(commented.consultation.participant).get(url).status_code == 403
+        assert Client().get(url).status_code == 302
+    other = commented.other_tenant_round
+    committee_of_other = client_for(stranger)
+    assert (
+        committee_of_other.get(f"/other/committee/summaries/rounds/{other.pk}/iso.csv").status_code
+        == 200
+    )
+    assert (
+        committee_of_other.get(
+            f"/other/committee/summaries/rounds/{commented.round.pk}/iso.csv"
+        ).status_code
+        == 404
+    )
