@@ -83,6 +83,7 @@ ACCOUNTS = [
         phone=(
             "/asi/",
             "/asi/groups/circularity/",
+            "/asi/synopses/",
             "/demo/",
             "/accounts/login/",
             "/accounts/signup/",
@@ -90,6 +91,8 @@ ACCOUNTS = [
         ),
         must_reach=(
             "/asi/groups/circularity/",
+            "/asi/synopses/",
+            "/asi/synopses/<n>/",
             "/demo/groups/traceability/",
             "/accounts/login/",
             "/accounts/signup/",
@@ -155,6 +158,7 @@ ACCOUNTS = [
             "/asi/staff/groups/climate-change/selection/",
             "/asi/staff/feedback/",
             "/asi/staff/feedback/rounds/<n>/",
+            "/asi/staff/feedback/rounds/<n>/synopsis/",
             # The admin's change and add forms, import and export, the audit log.
             "~/<n>/change/",
             "~/add/",
