@@ -47,8 +47,9 @@ NOT_A_PAGE = re.compile(
 )
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
 # At most this many kinds of page per account: a crawl that runs away (a calendar with a "next" link
-# for ever) fails here instead of timing out.
-MAX_PAGES = 150
+# for ever) fails here instead of timing out. The secretariat reaches some 150 (issue 9 added the
+# committee summaries and the synopses).
+MAX_PAGES = 200
 
 
 @dataclass

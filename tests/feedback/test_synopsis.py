@@ -122,6 +122,9 @@ def test_only_this_tenants_secretariat_reviews_and_other_tenants_synopsis_is_not
 def test_a_crafted_post_changes_nothing(commented: Commented, secretariat: User) -> None:
     response = client_for(secretariat).post(_staff_url(commented), {"action": "delete"})
     assert response.status_code == 400
+    assert "Choose to save the introduction or to publish." in response.content.decode()
+    too_long = {"action": "save", "intro": "x" * 20001}
+    assert client_for(secretariat).post(_staff_url(commented), too_long).status_code == 400
     with scopes_disabled():
         assert not Synopsis.objects.exists()
 
