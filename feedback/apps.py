@@ -9,5 +9,8 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         from feedback import notifications, personal_data  # noqa: F401  (the app's declarations)
+        from feedback.participant_selectors import group_page_open_round
+        from groups.page import group_page_contribute
 
         notifications.register()
+        group_page_contribute(group_page_open_round)

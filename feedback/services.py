@@ -350,7 +350,11 @@ def _write(answer: Answer, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         if name not in MANY_TO_MANY:
             setattr(answer, name, value)
-    answer.full_clean(exclude=["round", "criterion", "author", "organisation"])
+    # The constraints are the database's to enforce; validating them here would cost a query
+    # each on every autosave.
+    answer.full_clean(
+        exclude=["round", "criterion", "author", "organisation"], validate_constraints=False
+    )
     answer.save()
     for name in MANY_TO_MANY:
         if name in changes:
@@ -377,8 +381,10 @@ def answer_save(
     feedback_round = FeedbackRound.objects.select_related("group", "organisation").get(pk=round.pk)
     _check_can_answer(feedback_round, criterion, user)
     cleaned = _clean_answer_data(feedback_round, data)
-    mine = Answer.objects.select_for_update(of=("self",)).filter(
-        round=feedback_round, criterion=criterion, author=user
+    mine = (
+        Answer.objects.select_for_update(of=("self",))
+        .select_related("author", "criterion")  # the audit entry names them
+        .filter(round=feedback_round, criterion=criterion, author=user)
     )
     answer = mine.first()
     if answer is None:
@@ -396,14 +402,21 @@ def answer_save(
             current = mine.get()
             if _is_replay(current, cleaned, submit):
                 return current
-            raise AnswerConflict(current=current) from None
-        changed = sorted(cleaned)
+            if not submit or any(_differs(current, n, v) for n, v in cleaned.items()):
+                raise AnswerConflict(current=current) from None
+            # The same content, now submitted: nothing of the other save is overwritten.
+            answer, changed = current, []
+        else:
+            changed = sorted(cleaned)
     else:
         changed = sorted(name for name, value in cleaned.items() if _differs(answer, name, value))
         if answer.version != expected_version:
             if _is_replay(answer, cleaned, submit):
                 return answer
-            raise AnswerConflict(current=answer)
+            if changed:
+                raise AnswerConflict(current=answer)
+            # A stale page asking to submit exactly what the server holds (an autosave got
+            # there first): nothing would be overwritten, so it is a submit, not a conflict.
         if not changed and (not submit or answer.submitted_at is not None):
             return answer
         answer.version += 1

@@ -330,7 +330,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _(
                     "%(n)d dispositions are published: each commenter now sees the response "
-                    "beside their comment."
+                    "beside their comment and is e-mailed that responses are there."
                 )
                 % {"n": count},
             )

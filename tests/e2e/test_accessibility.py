@@ -117,6 +117,7 @@ ACCOUNTS = [
             "/asi/antitrust/",
             "/asi/groups/circularity/",
             "/asi/groups/climate-change/apply/",
+            "/asi/feedback/",
         ),
         must_reach=(
             "/asi/me/",
@@ -126,6 +127,9 @@ ACCOUNTS = [
             "/accounts/email/",
             "~/extensions/<n>/",
             "/asi/groups/<slug>/apply/",
+            "/asi/feedback/",
+            "/asi/feedback/rounds/<n>/",
+            "/asi/feedback/rounds/<n>/criteria/<n>/",
         ),
     ),
     Account(

@@ -235,3 +235,17 @@ def test_a_scale_outside_1_to_5_or_no_view_is_refused(consultation: Consultation
     with pytest.raises(DomainError, match="Choose 1 to 5, or no view"):
         save(consultation, {"relevance": 6}, 0)
     assert answers() == 0
+
+
+def test_submitting_from_a_stale_page_what_the_server_holds_is_a_submit_not_a_conflict(
+    consultation: Consultation,
+) -> None:
+    # The autosave saved the text (version 1) while the page still said version 0.
+    save(consultation, {"comment": COMMENT}, 0)
+    submitted = save(consultation, {"comment": COMMENT}, 0, submit=True)
+    assert submitted.submitted_at is not None
+    assert submitted.comment == COMMENT
+    assert answers() == 1
+    # A different text from the stale page is still a conflict.
+    with pytest.raises(services.AnswerConflict):
+        save(consultation, {"comment": "Another text"}, 0, submit=True)

@@ -1,0 +1,141 @@
+"""The participant's pages cost the same number of queries for a round of 10 criteria and of 300,
+with the person's answers on every one of them (no per-criterion query)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from asi_wg.models import Organisation, User
+from feedback.models import Answer, Criterion, Disposition
+from tests.factories import FrameworkFactory, RevisionObjectiveFactory
+from tests.feedback.conftest import Consultation, make_round
+from tests.meetings.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def big_round(consultation: Consultation, secretariat: User, size: int) -> Any:
+    org = consultation.group.organisation
+    with scopes_disabled():
+        criteria = Criterion.objects.bulk_create(
+            Criterion(
+                organisation=org,
+                document=consultation.document,
+                reference=f"7.{n}",
+                sort_key=f"7.{n:06d}",
+                title=f"Criterion {n}",
+                text="The entity shall…",
+                guidance="Some guidance.",
+            )
+            for n in range(1, size + 1)
+        )
+        framework = FrameworkFactory.create(organisation=org)
+        objective = RevisionObjectiveFactory.create(organisation=org)
+    feedback_round = make_round(
+        group=consultation.group,
+        document=consultation.document,
+        criteria=criteria,
+        staff=secretariat,
+        title="Big round",
+    )
+    with scopes_disabled():
+        answers = Answer.objects.bulk_create(
+            Answer(
+                organisation=org,
+                round=feedback_round,
+                criterion=criterion,
+                author=consultation.participant,
+                comment=f"On {criterion.reference}",
+                relevance=3,
+                submitted_at=timezone.now() if n % 2 else None,
+            )
+            for n, criterion in enumerate(criteria)
+        )
+        for answer in answers:
+            answer.frameworks.add(framework)
+            answer.objectives.add(objective)
+        Disposition.objects.bulk_create(
+            Disposition(organisation=org, answer=answer, status="noted") for answer in answers
+        )
+    return feedback_round, criteria
+
+
+def count(client: Client, url: str, method: str = "get", **kw: Any) -> tuple[int, Any]:
+    getattr(client, method)(url, **kw)  # warm the session and the caches
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, **kw)
+    return len(queries), response
+
+
+@pytest.mark.parametrize("size", [10, 300])
+def test_the_overview_costs_the_same_for_10_or_300_criteria(
+    consultation: Consultation, secretariat: User, org: Organisation, size: int
+) -> None:
+    feedback_round, _criteria = big_round(consultation, secretariat, size)
+    queries, response = count(
+        client_for(consultation.participant), f"/alu/feedback/rounds/{feedback_round.pk}/"
+    )
+    assert response.status_code == 200
+    assert response.content.decode().count("Draft</span>") == size // 2
+    # tenant, session, user, round, seats, criteria, answer states, antitrust policy, and the
+    # navigation's secretariat check (two)
+    assert queries == 10
+
+
+@pytest.mark.parametrize("size", [10, 300])
+def test_the_answer_page_costs_the_same_for_10_or_300_criteria(
+    consultation: Consultation, secretariat: User, size: int
+) -> None:
+    feedback_round, criteria = big_round(consultation, secretariat, size)
+    url = f"/alu/feedback/rounds/{feedback_round.pk}/criteria/{criteria[size // 2].pk}/"
+    client = client_for(consultation.participant)
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    queries = len(captured)
+    assert response.status_code == 200
+    assert f"On {criteria[size // 2].reference}" in response.content.decode()
+    # tenant, session, user, round, seats, outline, criterion, answer states, the answer with
+    # its frameworks and objectives, antitrust policy, the three lists of choices, and the
+    # navigation's secretariat check (two)
+    assert queries == 17, "\n".join(q["sql"] for q in captured.captured_queries)
+
+
+@pytest.mark.parametrize("size", [10, 300])
+def test_the_autosave_costs_the_same_for_10_or_300_criteria(
+    consultation: Consultation, secretariat: User, size: int
+) -> None:
+    feedback_round, criteria = big_round(consultation, secretariat, size)
+    url = f"/alu/feedback/rounds/{feedback_round.pk}/criteria/{criteria[size // 2].pk}/autosave/"
+    client = client_for(consultation.participant)
+    client.post(url, {"version": "1", "comment": "warm"}, HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            url, {"version": "2", "comment": "Typed on."}, HTTP_HX_REQUEST="true"
+        )
+    assert response.status_code == 200, response.content.decode()
+    assert 'value="3"' in response.content.decode()
+    # The page's reads (10: tenant, session, user, round, seats, criterion, antitrust policy,
+    # frameworks, objectives, groups), the service's own checks (round, seats, criterion,
+    # policy), the locked answer with its frameworks and objectives, the update and the audit
+    # entry, in a transaction's savepoint.
+    assert len(queries) == 21, "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("size", [10, 300])
+def test_the_list_costs_the_same_for_10_or_300_criteria(
+    consultation: Consultation, secretariat: User, size: int
+) -> None:
+    big_round(consultation, secretariat, size)
+    queries, response = count(client_for(consultation.participant), "/alu/feedback/")
+    assert response.status_code == 200
+    assert f"{size} of {size}</strong> criteria answered" in response.content.decode()
+    # tenant, session, user, seats, the rounds with their counts, the secretariat check (two)
+    assert queries == 7
