@@ -148,8 +148,17 @@ ACCOUNTS = [
         email="committee@asi.example",
         start=["/asi/", "/asi/me/", "/asi/me/profile/", "/asi/antitrust/"],
         within=("/asi/", "/accounts/"),
+        phone=("/asi/committee/summaries/",),
         one_group_page=True,
-        must_reach=("/asi/me/", "/asi/groups/<slug>/"),
+        must_reach=(
+            "/asi/me/",
+            "/asi/groups/<slug>/",
+            # The summaries, reached from the "Summaries" link of the navigation.
+            "/asi/committee/summaries/",
+            "/asi/committee/summaries/rounds/<n>/",
+            "/asi/committee/summaries/groups/circularity/documents/<n>/",
+            "/asi/committee/summaries/documents/<n>/",
+        ),
     ),
     Account(
         email="secretariat@asi.example",

@@ -84,7 +84,9 @@ def test_participants_and_another_tenants_committee_are_refused(
     for user in (consultation.participant, stranger, other_secretariat):
         client = client_for(user)
         for url in urls(consultation):
-            assert client.get(url).status_code == 403, (user, url)
+            response = client.get(url)
+            assert response.status_code == 403, (user, url)
+            assert "Only the Standards Committee and the secretariat" in response.content.decode()
     # The participant's pages carry no link to the summaries.
     page = client_for(consultation.participant).get("/alu/meetings/").content.decode()
     assert "/alu/committee/summaries/" not in page
