@@ -1,7 +1,8 @@
 """The feedback demo: ASI's list of frameworks, a draft Performance Standard V4 whose criteria are
 drawn from the groups' focus areas, an open round for Circularity in which participant@asi.example
 has answers drafted, and a closed round with a few hundred answers and dispositions, some
-published (``feedback.demo_closed``). Safe to run again."""
+published (``feedback.demo_closed``), whose PDF summary is ready for the committee
+(``feedback.demo_pdf``). Safe to run again."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from asi_wg.demo import Demo
-from feedback import demo_closed, demo_synopsis, services
+from feedback import demo_closed, demo_pdf, demo_synopsis, services
 from feedback.models import Criterion, DraftDocument, FeedbackRound, Framework
 from groups.models import FocusArea, Standard, WorkingGroup
 from membership import services as membership_services
@@ -90,6 +91,13 @@ def load(demo: Demo) -> None:
             demo_closed.load(asi, staff, document, circularity, criteria)
         demo_synopsis.load(
             asi, staff, FeedbackRound.objects.get(group=circularity, title=CLOSED_TITLE)
+        )
+        demo_pdf.load(
+            asi,
+            demo.users["asi_committee"],
+            FeedbackRound.objects.select_related("group", "document").get(
+                group=circularity, title=CLOSED_TITLE
+            ),
         )
         if FeedbackRound.objects.filter(group=circularity, title=OPEN_TITLE).exists():
             return

@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from asi_wg.models import Organisation, OrganisationRole, User
+from asi_wg.admin_sites import is_committee, is_secretariat
+from asi_wg.models import Organisation, User
 from feedback import summary_files
 from feedback.models import SummaryFile
+from groups.models import WorkingGroup
 
 # htmx stops polling when the answer has this status (https://htmx.org/attributes/hx-trigger/).
 HTMX_STOP_POLLING = 286
@@ -33,26 +35,13 @@ def _organisation(request: HttpRequest) -> Organisation:
     return cast(Organisation, request.organisation)  # type: ignore[attr-defined]
 
 
-def may_read_summaries(request: HttpRequest) -> bool:
-    """Committee or secretariat of the request's organisation."""
-    organisation = getattr(request, "organisation", None)
-    user = request.user
-    return bool(
-        organisation is not None
-        and user.is_active
-        and (
-            user.has_perm(f"asi_wg.{OrganisationRole.COMMITTEE.value}", organisation)
-            or user.has_perm(f"asi_wg.{OrganisationRole.SECRETARIAT.value}", organisation)
-        )
-    )
-
-
 def committee_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not may_read_summaries(request):
+        # 404 rather than the summary pages' 403: a file id says nothing to those who may not.
+        if not (is_committee(request) or is_secretariat(request)):
             raise Http404(_("There is no such page."))
         return view(request, *args, **kwargs)
 
@@ -75,18 +64,15 @@ def status_url(summary_file: SummaryFile) -> str:
     )
 
 
-@require_POST
-@committee_required
-def pdf_request(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
-    """Start (or find) the PDF of a summary; a group's summary names its document in the
-    ``document`` field."""
-    document = request.POST.get("document", "")
+def _start(
+    request: HttpRequest, kind: str, object_id: int, document_id: int | None = None
+) -> HttpResponse:
     try:
         summary_file = summary_files.summary_file_request(
             organisation=_organisation(request),
             kind=kind,
             object_id=object_id,
-            document_id=int(document) if document.isdigit() else None,
+            document_id=document_id,
             page_size=request.POST.get("page_size", ""),
             acting_user=cast(User, request.user),
         )
@@ -95,12 +81,65 @@ def pdf_request(request: HttpRequest, kind: str, object_id: int) -> HttpResponse
     return redirect(status_url(summary_file))
 
 
+@require_POST
+@committee_required
+def pdf_request(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
+    """Start (or find) the PDF of a round's or a document's summary."""
+    return _start(request, kind, object_id)
+
+
+@require_POST
+@committee_required
+def pdf_request_group(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    """Start (or find) the PDF of a group's rounds on a document."""
+    group = WorkingGroup.objects.filter(organisation=_organisation(request), slug=slug).first()
+    if group is None:
+        raise Http404(_("There is no such working group."))
+    return _start(request, SummaryFile.Kind.GROUP, group.pk, document_id)
+
+
+def _addresses(summary_file: SummaryFile) -> dict[str, str]:
+    """The summary page the file was made from, and the address that asks for it again."""
+    slug = summary_file.organisation.slug
+    if summary_file.kind == SummaryFile.Kind.GROUP:
+        group = WorkingGroup.objects.filter(
+            organisation=summary_file.organisation, pk=summary_file.object_id
+        ).first()
+        if group is None:
+            return {}
+        kwargs = {"organisation_slug": slug, "slug": group.slug}
+        return {
+            "summary_url": reverse(
+                "feedback_committee:group",
+                kwargs={**kwargs, "document_pk": summary_file.document_id},
+            ),
+            "retry_url": reverse(
+                "feedback_pdf:request_group",
+                kwargs={**kwargs, "document_id": summary_file.document_id},
+            ),
+        }
+    kwargs = {"organisation_slug": slug}
+    page = "round" if summary_file.kind == SummaryFile.Kind.ROUND else "document"
+    return {
+        "summary_url": reverse(
+            f"feedback_committee:{page}", kwargs={**kwargs, "pk": summary_file.object_id}
+        ),
+        "retry_url": reverse(
+            f"feedback_pdf:request_{page}", kwargs={**kwargs, "object_id": summary_file.object_id}
+        ),
+    }
+
+
 @require_GET
 @never_cache
 @committee_required
 def pdf_status(request: HttpRequest, file_id: int) -> HttpResponse:
     summary_file = _file(request, file_id)
-    context = {"file": summary_file}
+    context: dict[str, Any] = {
+        "file": summary_file,
+        "zone": cast(User, request.user).time_zone or "UTC",
+        **_addresses(summary_file),
+    }
     if request.htmx:  # type: ignore[attr-defined]
         response = render(request, "feedback/pdf/_status.html", context)
         if summary_file.is_done:

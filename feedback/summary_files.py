@@ -26,6 +26,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -33,16 +34,17 @@ from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
 from asi_wg.tenancy import same_organisation
-from feedback import pdf, summaries
+from feedback import charts, pdf, summaries
 from feedback.models import DraftDocument, FeedbackRound, SummaryFile
 from groups.models import WorkingGroup
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "feedback/pdf/summary.html"
-# A file still pending or running after this long lost its worker (a crash, a restart with
-# acks_late off): the next request queues it again.
-STALE_AFTER = datetime.timedelta(minutes=15)
+# A file still pending or running after this long lost its worker (a crash, a restart): the
+# next request queues it again. Longer than the job's hard time limit (feedback.tasks), so that a
+# build still running is never started a second time.
+STALE_AFTER = datetime.timedelta(minutes=20)
 # The job writes its progress to the database at most this often (seconds).
 PROGRESS_EVERY = 1.0
 
@@ -144,7 +146,7 @@ def summary_file_request(
         )
         if not created:
             summary_file = SummaryFile.objects.select_for_update().get(pk=summary_file.pk)
-            if not _needs_build(summary_file):
+            if not needs_build(summary_file):
                 return summary_file
             summary_file.status = SummaryFile.Status.PENDING
             summary_file.progress = ""
@@ -165,11 +167,13 @@ def summary_file_request(
     return summary_file
 
 
-def _needs_build(summary_file: SummaryFile) -> bool:
+def needs_build(summary_file: SummaryFile) -> bool:
+    """Whether a file must be (re)built: it failed, its PDF is gone, or its worker was lost."""
     if summary_file.status == SummaryFile.Status.FAILED:
         return True
     if summary_file.status == SummaryFile.Status.READY:
-        return False
+        # A ready file whose PDF is gone from the storage (a wiped folder) is built again.
+        return not (summary_file.file and summary_file.file.storage.exists(summary_file.file.name))
     since = summary_file.started_at or summary_file.created_at
     return since < timezone.now() - STALE_AFTER
 
@@ -205,9 +209,8 @@ def summary_file_build(*, organisation: Organisation, file_id: int) -> SummaryFi
         if summary_file is None:
             logger.info("summary file %s is gone; nothing to do", file_id)
             return None
-        if summary_file.status == SummaryFile.Status.READY:
-            return summary_file
-        if summary_file.status == SummaryFile.Status.RUNNING and not _needs_build(summary_file):
+        live = (SummaryFile.Status.READY, SummaryFile.Status.RUNNING)
+        if summary_file.status in live and not needs_build(summary_file):
             return summary_file
         summary_file.status = SummaryFile.Status.RUNNING
         summary_file.started_at = timezone.now()
@@ -281,75 +284,16 @@ def summary_context(*, organisation: Organisation, subject: Subject) -> dict[str
     return {"organisation": organisation, "summary": summary, "sections": sections_for(summary)}
 
 
-# --- Charts -----------------------------------------------------------------------------------
-
-CHART_WIDTH = 200  # the SVG's user units; the stylesheet sets its printed width
-
-
-# 1 light to 5 dark, "no view" grey: SVG fill colours (attributes: WeasyPrint's SVG reads them).
-COLOURS = {
-    "1": "#d7e6f5",
-    "2": "#a9c8e8",
-    "3": "#6fa0d2",
-    "4": "#3a74b3",
-    "5": "#174c84",
-    "no view": "#bbbbbb",
-}
-
-
-@dataclass(frozen=True)
-class Segment:
-    value: str  # "1".."5" or "no view"
-    count: int
-    x: float
-    width: float
-
-    @property
-    def colour(self) -> str:
-        return COLOURS[self.value]
-
-
-@dataclass(frozen=True)
-class RatingBar:
-    """One scale's distribution as a 100 % stacked bar: 1 to 5, then "no view"."""
-
-    label: str
-    counts: tuple[int, ...]
-    no_view: int
-    total: int
-    mean: float | None
-    segments: tuple[Segment, ...]
-
-
-def rating_bar(distribution: summaries.Distribution) -> RatingBar:
-    total = distribution.total
-    segments = []
-    x = 0.0
-    values = [
-        *zip(("1", "2", "3", "4", "5"), distribution.counts, strict=True),
-        ("no view", distribution.no_view),
-    ]
-    for value, count in values:
-        width = CHART_WIDTH * count / total if total else 0.0
-        if count:
-            segments.append(Segment(value, count, round(x, 2), round(width, 2)))
-        x += width
-    return RatingBar(
-        label=distribution.label,
-        counts=tuple(distribution.counts),
-        no_view=distribution.no_view,
-        total=total,
-        mean=distribution.mean,
-        segments=tuple(segments),
-    )
+# --- Sections ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Section:
-    """One criterion's section of the PDF: its summary, its rating bars, its anchor."""
+    """One criterion's section of the PDF: its summary and its rating charts (the committee
+    pages' SVG, ``feedback.charts``)."""
 
     criterion: summaries.CriterionSummary
-    bars: tuple[RatingBar, ...]
+    charts: tuple[SafeString, ...]
 
     @property
     def anchor(self) -> str:
@@ -357,7 +301,16 @@ class Section:
 
 
 def sections_for(summary: summaries.Summary) -> list[Section]:
-    return [
-        Section(criterion, tuple(rating_bar(d) for d in criterion.ratings))
-        for criterion in summary.criteria
-    ]
+    sections = []
+    for criterion in summary.criteria:
+        subject = f"{criterion.reference} {criterion.title}"
+        sections.append(
+            Section(
+                criterion,
+                tuple(
+                    charts.rating_chart(d, subject=subject, id_prefix=f"c{criterion.pk}-{d.scale}")
+                    for d in criterion.ratings
+                ),
+            )
+        )
+    return sections

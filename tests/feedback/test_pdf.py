@@ -386,7 +386,7 @@ def test_a_failed_build_is_recorded_and_built_again_on_the_next_request(
 # --- The pages --------------------------------------------------------------------------------
 
 
-def request_url(filled: Filled, kind: str = "round", object_id: int | None = None) -> str:
+def request_url(filled: Filled, kind: str = "rounds", object_id: int | None = None) -> str:
     c = filled.consultation
     oid = c.round.pk if object_id is None else object_id
     return f"/{c.group.organisation.slug}/committee/summaries/pdf/{kind}/{oid}/"
@@ -414,7 +414,7 @@ def test_committee_member_asks_waits_and_downloads(
     assert "Download the PDF (Letter," in page.content.decode()
     assert 'hx-trigger="every 2s"' not in page.content.decode()  # ready: no more polling
 
-    download = client.get(f"{status_url(org, summary_file.pk)}download/")
+    download = client.get(f"{status_url(org, summary_file.pk)}download.pdf")
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"] == (
@@ -448,7 +448,7 @@ def test_status_page_polls_while_the_pdf_is_prepared_and_stops_when_done(
     assert fragment.status_code == 200
     assert 'hx-trigger="every 2s"' in fragment.content.decode()
 
-    download = client.get(f"{status_url(org, summary_file.pk)}download/")
+    download = client.get(f"{status_url(org, summary_file.pk)}download.pdf")
     assert download.status_code == 302  # not ready: back to the status page
 
     with scope(organisation=org):
@@ -469,7 +469,7 @@ def test_who_cannot_fetch_a_summary(
 ) -> None:
     org = filled.consultation.group.organisation
     status = status_url(org, ready_file.pk)
-    download = f"{status}download/"
+    download = f"{status}download.pdf"
     foreign_committee = make_committee(other_org)
     other_org_secretariat = UserFactory.create()
     group_services.organisation_role_grant(
@@ -492,7 +492,7 @@ def test_who_cannot_fetch_a_summary(
             assert client.get(url).status_code == 404, (user, url)
         assert client.post(request_url(filled), {"page_size": "A4"}).status_code == 404
         # The other tenant's own address with this tenant's file id: no such file there.
-        assert client.get(f"{status_url(other_org, ready_file.pk)}download/").status_code == 404
+        assert client.get(f"{status_url(other_org, ready_file.pk)}download.pdf").status_code == 404
     with scopes_disabled():
         assert SummaryFile.objects.count() == 1
 
@@ -504,15 +504,22 @@ def test_guessed_ids_and_crafted_requests_are_404_and_change_nothing(
     client = client_for(make_committee(org))
     foreign = make_committee(other_org)
     foreign_client = client_for(foreign)
-    assert foreign_client.get(f"{status_url(other_org, ready_file.pk)}download/").status_code == 404
-    assert client.get(f"{status_url(org, ready_file.pk + 1)}download/").status_code == 404
+    assert (
+        foreign_client.get(f"{status_url(other_org, ready_file.pk)}download.pdf").status_code == 404
+    )
+    assert client.get(f"{status_url(org, ready_file.pk + 1)}download.pdf").status_code == 404
     assert client.get(status_url(org, 10**12)).status_code == 404
     for url, data in (
         (request_url(filled), {"page_size": "A3"}),
         (request_url(filled), {}),
-        (request_url(filled, kind="meeting"), {"page_size": "A4"}),
+        (request_url(filled, kind="meetings"), {"page_size": "A4"}),
         (request_url(filled, object_id=10**9), {"page_size": "A4"}),
-        (request_url(filled, kind="group"), {"page_size": "A4", "document": "x"}),
+        (request_url(filled, kind="documents", object_id=10**9), {"page_size": "A4"}),
+        ("/alu/committee/summaries/pdf/groups/circ/documents/0/", {"page_size": "A4"}),
+        (
+            f"/alu/committee/summaries/pdf/groups/nope/documents/{filled.consultation.document.pk}/",
+            {"page_size": "A4"},
+        ),
     ):
         assert client.post(url, data).status_code == 404, (url, data)
     assert client.get(request_url(filled)).status_code == 405
@@ -522,6 +529,65 @@ def test_guessed_ids_and_crafted_requests_are_404_and_change_nothing(
 
 def test_staff_of_the_tenant_may_fetch_it(ready_file: SummaryFile, secretariat: User) -> None:
     org = ready_file.organisation
-    download = client_for(secretariat).get(f"{status_url(org, ready_file.pk)}download/")
+    download = client_for(secretariat).get(f"{status_url(org, ready_file.pk)}download.pdf")
     assert download.status_code == 200
     b"".join(download.streaming_content)  # type: ignore[attr-defined]
+
+
+def test_every_summary_page_offers_its_pdf_and_each_kind_is_built(
+    filled: Filled, django_capture_on_commit_callbacks: Any
+) -> None:
+    c = filled.consultation
+    client = client_for(make_committee(c.group.organisation))
+    pages = {
+        f"/alu/committee/summaries/rounds/{c.round.pk}/": (
+            f"/alu/committee/summaries/pdf/rounds/{c.round.pk}/"
+        ),
+        f"/alu/committee/summaries/groups/circ/documents/{c.document.pk}/": (
+            f"/alu/committee/summaries/pdf/groups/circ/documents/{c.document.pk}/"
+        ),
+        f"/alu/committee/summaries/documents/{c.document.pk}/": (
+            f"/alu/committee/summaries/pdf/documents/{c.document.pk}/"
+        ),
+    }
+    for page, action in pages.items():
+        html = client.get(page).content.decode()
+        assert f'action="{action}"' in html
+        assert "Prepare PDF (A4)" in html
+        assert "Prepare PDF (Letter)" in html
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(action, {"page_size": "A4"})
+        assert response.status_code == 302
+        status = client.get(response["Location"]).content.decode()
+        assert "Download the PDF (A4," in status
+        assert f'href="{page}"' in status  # back to the summary it was made from
+    with scopes_disabled():
+        files = {f.kind: f for f in SummaryFile.objects.all()}
+        assert set(files) == {"round", "group", "document"}
+        document_text = flat(" ".join(pdf_pages(file_bytes(files["document"]))))
+    # The document's summary has every criterion of the document, 5.10 included.
+    assert f"5.10 {c.criteria['5.10'].title}" in document_text
+
+
+def test_the_demo_committee_has_the_closed_rounds_pdf_ready(
+    db: None, django_capture_on_commit_callbacks: Any, renders: list[str]
+) -> None:
+    from django.core.management import call_command
+
+    from feedback.demo import CLOSED_TITLE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())  # again: the file is found, not typeset
+    assert renders == ["A4"]
+    with scopes_disabled():
+        summary_file = SummaryFile.objects.get()
+        asi = Organisation.objects.get(slug="asi")
+    assert summary_file.status == SummaryFile.Status.READY
+    assert summary_file.title.endswith(CLOSED_TITLE)
+    client = client_for(User.objects.get(email="committee@asi.example"))
+    response = client.get(f"{status_url(asi, summary_file.pk)}download.pdf")
+    assert response.status_code == 200
+    text = flat(" ".join(pdf_pages(b"".join(response.streaming_content))))  # type: ignore[attr-defined]
+    assert "Draft for the Standards Committee, confidential" in text
+    assert CLOSED_TITLE in text
