@@ -37,6 +37,7 @@ from import_export.forms import ConfirmImportForm
 from import_export.tmp_storages import MediaStorage
 
 from asi_wg.audit import audit_record
+from asi_wg.exports import SafeCSV, SafeXLSX
 from asi_wg.models import OrganisationRole
 
 
@@ -240,7 +241,8 @@ class TenantModelAdmin(AccessibleAdminMixin, ImportExportModelAdmin):
     confirm_form_class = TenantConfirmImportForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     import_formats = [CSV, XLSX]
-    export_formats = [CSV, XLSX]
+    # Every cell made inert for spreadsheets (asi_wg.exports), not only a leading "=".
+    export_formats = [SafeCSV, SafeXLSX]
 
     def _admin_url(self, name: str) -> str:
         return reverse(

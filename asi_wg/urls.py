@@ -21,6 +21,7 @@ urlpatterns = [
     path("<slug:organisation_slug>/", include("membership.urls")),
     path("<slug:organisation_slug>/", include("meetings.urls")),
     path("<slug:organisation_slug>/", include("feedback.urls")),
+    path("<slug:organisation_slug>/", include("feedback.public_urls")),
     path("<slug:organisation_slug>/staff/", include("membership.staff_urls")),
     path("<slug:organisation_slug>/staff/", include("meetings.staff_urls")),
     path("<slug:organisation_slug>/staff/", include("feedback.staff_urls")),

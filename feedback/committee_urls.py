@@ -15,4 +15,14 @@ urlpatterns = [
         name="group",
     ),
     path("summaries/documents/<int:pk>/", committee_views.document_summary, name="document"),
+    path(
+        "summaries/rounds/<int:pk>/iso.<str:file_format>",
+        committee_views.iso_round,
+        name="iso_round",
+    ),
+    path(
+        "summaries/documents/<int:pk>/iso.<str:file_format>",
+        committee_views.iso_document,
+        name="iso_document",
+    ),
 ]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from asi_wg.admin_sites import is_committee, is_secretariat
 from asi_wg.models import Organisation, User
-from feedback import charts, summaries
+from feedback import charts, iso, summaries
 from feedback.models import DraftDocument, FeedbackRound
 from groups.models import WorkingGroup
 
@@ -123,3 +123,31 @@ def document_summary(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_summary(
         request, summaries.summary_for_document(document), {"kind": "document", "pk": pk}
     )
+
+
+# --- The ISO commenting table (the same table as the secretariat's: feedback.iso) --------------
+
+
+@require_GET
+@committee_required
+def iso_round(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    if file_format not in iso.FORMATS:
+        raise Http404(_("There is no such file format."))
+    organisation = _organisation(request)
+    feedback_round = (
+        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
+        .select_related("group", "document")
+        .first()
+    )
+    if feedback_round is None:
+        raise Http404(_("There is no such feedback round."))
+    feedback_round.organisation = organisation
+    return iso.iso_response(summaries.summary_for_round(feedback_round), file_format)
+
+
+@require_GET
+@committee_required
+def iso_document(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    if file_format not in iso.FORMATS:
+        raise Http404(_("There is no such file format."))
+    return iso.iso_response(summaries.summary_for_document(_document(request, pk)), file_format)

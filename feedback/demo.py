@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from asi_wg.demo import Demo
-from feedback import demo_closed, demo_pdf, services
+from feedback import demo_closed, demo_pdf, demo_synopsis, services
 from feedback.models import Criterion, DraftDocument, FeedbackRound, Framework
 from groups.models import FocusArea, Standard, WorkingGroup
 from membership import services as membership_services
@@ -90,6 +90,9 @@ def load(demo: Demo) -> None:
         circularity = WorkingGroup.objects.get(organisation=asi, slug="circularity")
         if not FeedbackRound.objects.filter(group=circularity, title=CLOSED_TITLE).exists():
             demo_closed.load(asi, staff, document, circularity, criteria)
+        demo_synopsis.load(
+            asi, staff, FeedbackRound.objects.get(group=circularity, title=CLOSED_TITLE)
+        )
         if settings.DEMO_PDF_SUMMARY:
             demo_pdf.load(
                 asi,

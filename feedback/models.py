@@ -438,3 +438,72 @@ class SummaryFile(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FAILED)
+
+
+def synopsis_upload_to(instance: Synopsis, filename: str) -> str:
+    return f"synopses/{instance.organisation_id}/{instance.round_id}/{filename}"
+
+
+class Synopsis(models.Model):
+    """The public synopsis of a round: the comments received by criterion and theme and how
+    each was addressed, as the ISEAL Standard-Setting Code asks of a standard-setter.
+
+    A round has at most one draft (``published_at`` empty), where staff keep the introduction
+    they are writing, and any number of published versions. Publishing freezes what the page
+    shows in ``content`` (built by ``feedback.synopsis.synopsis_content``), so that later
+    changes to comments, dispositions or consents never alter what was published; publishing
+    again makes the next version. Only ``feedback.services`` writes these rows.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(FeedbackRound, on_delete=models.PROTECT, related_name="synopses")
+    intro = models.TextField(
+        _("introduction"),
+        blank=True,
+        max_length=20000,
+        help_text=_("Shown above the comments. Markdown: paragraphs, lists, links, emphasis."),
+    )
+    version = models.PositiveIntegerField(null=True, blank=True)
+    content = models.JSONField(default=dict, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The PDF of a published version, typeset once in the background after publication
+    # (``feedback.tasks.synopsis_pdf_build``); served only through the public view, which
+    # checks that the version is published.
+    pdf = models.FileField(
+        storage=material_storage, upload_to=synopsis_upload_to, blank=True, max_length=200
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("synopsis")
+        verbose_name_plural = _("synopses")
+        ordering = ("round", "-version", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round"],
+                condition=Q(published_at__isnull=True),
+                name="feedback_synopsis_one_draft",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "version"], name="feedback_synopsis_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True, version__isnull=True)
+                | Q(published_at__isnull=False, version__gte=1),
+                name="feedback_synopsis_published_has_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.version is None:
+            return f"{self.round.title}: synopsis (draft)"
+        return f"{self.round.title}: synopsis, version {self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None

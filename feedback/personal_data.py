@@ -13,6 +13,7 @@ from feedback.models import (
     FeedbackRound,
     Framework,
     SummaryFile,
+    Synopsis,
 )
 from membership.personal_data import audit_data_register, personal_data_register
 
@@ -30,6 +31,10 @@ personal_data_register(
 personal_data_register(
     FeedbackRound, person=None, not_personal=["title", "instructions", "questions"]
 )
+# A published synopsis names no person (comments are attributed to a Member with its consent,
+# or to a membership class and region): its frozen content is the public record. The staff's
+# introduction may mention someone.
+personal_data_register(Synopsis, person=None, mentions=["intro"], not_personal=["content"])
 
 audit_data_register("round.create", not_personal=["opens_at", "closes_at", "criteria", "questions"])
 audit_data_register("round.open", not_personal=["from", "to"])
@@ -39,6 +44,8 @@ audit_data_register("round.extend", not_personal=["from", "to", "reopened"])
 audit_data_register("answer.save", not_personal=["version", "fields", "submitted"])
 audit_data_register("disposition.set", text=["response"], not_personal=["status", "answers"])
 audit_data_register("dispositions.publish", not_personal=["count"])
+audit_data_register("synopsis.intro_save", text=["intro"])
+audit_data_register("synopsis.publish", not_personal=["synopsis", "version"])
 # A PDF summary's row holds no one's words. Its file does (answers' comments, a name only with
 # consent); a new file is made when the data behind it changes, and old files are kept.
 personal_data_register(

@@ -26,6 +26,7 @@ Decisions (see also the module docstring of ``feedback.models``):
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -45,6 +46,7 @@ from feedback.models import (
     FeedbackRound,
     Framework,
     Question,
+    Synopsis,
     all_questions,
 )
 from groups.models import RevisionObjective, WorkingGroup
@@ -515,3 +517,103 @@ def dispositions_publish(*, round: FeedbackRound, acting_user: User) -> int:
         "feedback_dispositions_published", feedback_round, organisation=feedback_round.organisation
     )
     return count
+
+
+# --- The public synopsis ----------------------------------------------------------------------
+
+
+def _synopsis_draft(feedback_round: FeedbackRound) -> Synopsis:
+    """The round's draft synopsis (its introduction in the making), created when first needed,
+    with the introduction of the latest published version to start from."""
+    draft = Synopsis.objects.filter(round=feedback_round, published_at__isnull=True).first()
+    if draft is not None:
+        return draft
+    latest = (
+        Synopsis.objects.filter(round=feedback_round, published_at__isnull=False)
+        .order_by("-version")
+        .first()
+    )
+    return Synopsis.objects.create(
+        organisation_id=feedback_round.organisation_id,
+        round=feedback_round,
+        intro=latest.intro if latest is not None else "",
+    )
+
+
+@transaction.atomic
+def synopsis_intro_save(*, round: FeedbackRound, intro: str, acting_user: User) -> Synopsis:
+    """Keep the introduction staff are writing for the round's next synopsis (on its draft row,
+    which the public never sees). Writes an audit entry; sends nothing."""
+    feedback_round = _lock_round(round)
+    draft = _synopsis_draft(feedback_round)
+    draft.intro = intro.strip()
+    draft.full_clean(exclude=["organisation", "round", "published_by"])
+    draft.save(update_fields=["intro", "updated_at"])
+    audit_record(
+        organisation=feedback_round.organisation,
+        actor=acting_user,
+        action="synopsis.intro_save",
+        target=feedback_round,
+        data={"intro": draft.intro},
+    )
+    return draft
+
+
+@transaction.atomic
+def synopsis_publish(
+    *, round: FeedbackRound, acting_user: User, intro: str | None = None, typeset: bool = True
+) -> Synopsis:
+    """Publish the synopsis of a closed round as its next version: freeze what it shows now
+    (``feedback.synopsis.synopsis_content``) and the draft's introduction (``intro``, when
+    given, is saved on the draft first) on a new row, public from then on. Later changes to
+    comments, dispositions or consents never alter a published version; publishing again makes
+    a new one. Under the round's lock, so two clicks make two numbered versions, never the same
+    number twice. Writes an audit entry; once committed, queues the version's PDF
+    (``feedback.tasks.synopsis_pdf_build``) unless ``typeset`` is false (the demo in tests)."""
+    from feedback.synopsis import synopsis_content
+
+    feedback_round = _lock_round(round)
+    if feedback_round.state() != FeedbackRound.State.CLOSED:
+        raise RoundNotOpen(_("A synopsis is published once the round has closed."))
+    draft = _synopsis_draft(feedback_round)
+    if intro is not None and intro.strip() != draft.intro:
+        draft.intro = intro.strip()
+        draft.full_clean(exclude=["organisation", "round", "published_by"])
+        draft.save(update_fields=["intro", "updated_at"])
+    latest = (
+        Synopsis.objects.filter(round=feedback_round, version__isnull=False)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    published = Synopsis.objects.create(
+        organisation_id=feedback_round.organisation_id,
+        round=feedback_round,
+        intro=draft.intro,
+        version=(latest or 0) + 1,
+        content=synopsis_content(feedback_round),
+        published_at=timezone.now(),
+        published_by=acting_user,
+    )
+    audit_record(
+        organisation=feedback_round.organisation,
+        actor=acting_user,
+        action="synopsis.publish",
+        target=feedback_round,
+        data={"synopsis": published.pk, "version": published.version},
+    )
+    if typeset:
+        transaction.on_commit(
+            functools.partial(
+                _queue_synopsis_pdf,
+                organisation_id=published.organisation_id,
+                synopsis_id=published.pk,
+            )
+        )
+    return published
+
+
+def _queue_synopsis_pdf(*, organisation_id: int, synopsis_id: int) -> None:
+    from feedback.tasks import synopsis_pdf_build
+
+    synopsis_pdf_build.delay(organisation_id=organisation_id, synopsis_id=synopsis_id)

@@ -166,3 +166,19 @@ class ExtendForm(forms.Form):
         # the current one); a time that does not exist there (a DST gap) is an error.
         with timezone.override(zoneinfo.ZoneInfo(self.zone)):
             super().full_clean()
+
+
+class SynopsisForm(forms.Form):
+    """The introduction of a round's public synopsis, and whether to save it or publish."""
+
+    intro = forms.CharField(
+        label=_("Introduction"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Shown above the comments: the purpose of the consultation and what happens next. "
+            "Markdown: paragraphs, lists, links, emphasis."
+        ),
+    )
+    action = forms.ChoiceField(choices=[("save", _("Save")), ("publish", _("Publish"))])

@@ -14,6 +14,7 @@ import zoneinfo
 from typing import Any, cast
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,10 +25,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
-from feedback import selectors, services
-from feedback.models import FeedbackRound
-from feedback.staff_forms import DispositionForm, ExtendForm, TriageFilterForm
+from feedback import iso, selectors, services, summaries, synopsis
+from feedback.models import DraftDocument, FeedbackRound
+from feedback.staff_forms import DispositionForm, ExtendForm, SynopsisForm, TriageFilterForm
 from groups.models import RevisionObjective, WorkingGroup
+from meetings import markdown
 from membership.staff_views import secretariat_required
 
 # Comments per page of the triage: enough to work through a criterion or two, small enough
@@ -341,4 +343,89 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
             "state": feedback_round.state(),
             "to_publish": selectors.unpublished_dispositions(feedback_round),
         },
+    )
+
+
+# --- The ISO commenting table -----------------------------------------------------------------
+
+
+@require_GET
+@secretariat_required
+def iso_round(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    """The round's comments in the ISO/IEC commenting template's columns, XLSX or CSV."""
+    if file_format not in iso.FORMATS:
+        raise Http404(_("There is no such file format."))
+    return iso.iso_response(summaries.summary_for_round(_round(request, pk)), file_format)
+
+
+@require_GET
+@secretariat_required
+def iso_document(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    """Every comment on a draft document (all its rounds) in the ISO template's columns."""
+    if file_format not in iso.FORMATS:
+        raise Http404(_("There is no such file format."))
+    document = DraftDocument.objects.filter(organisation=_organisation(request), pk=pk).first()
+    if document is None:
+        raise Http404(_("There is no such draft document."))
+    return iso.iso_response(summaries.summary_for_document(document), file_format)
+
+
+# --- The public synopsis ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@secretariat_required
+def synopsis_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round's synopsis as it would be published now (a preview of exactly the public
+    page), its introduction to edit, and its published versions; a POST saves the
+    introduction or publishes the next version."""
+    feedback_round = _round(request, pk)
+    draft = feedback_round.synopses.filter(published_at__isnull=True).first()
+    versions = synopsis.synopsis_versions(feedback_round)
+    status = 200
+    if request.method == "POST":
+        form = SynopsisForm(request.POST)
+        if form.is_valid():
+            intro, action = form.cleaned_data["intro"], form.cleaned_data["action"]
+            try:
+                if action == "publish":
+                    published = services.synopsis_publish(
+                        round=feedback_round, acting_user=_user(request), intro=intro
+                    )
+                else:
+                    services.synopsis_intro_save(
+                        round=feedback_round, intro=intro, acting_user=_user(request)
+                    )
+            except (DomainError, ValidationError) as error:
+                message = " ".join(getattr(error, "messages", [str(error)]))
+                form.add_error(None, f"{message} {NOTHING_SAVED}")
+            else:
+                if action == "publish":
+                    messages.success(
+                        request,
+                        _("Version %(n)d of the synopsis is public.") % {"n": published.version},
+                    )
+                else:
+                    messages.success(
+                        request, _("The introduction is saved. Nothing is public until published.")
+                    )
+                return redirect(_url(request, "synopsis", pk=feedback_round.pk))
+        status = 400
+        intro_shown = request.POST.get("intro", "")
+    else:
+        intro_shown = draft.intro if draft else (versions[0].intro if versions else "")
+        form = SynopsisForm(initial={"intro": intro_shown})
+    return render(
+        request,
+        "feedback/staff/synopsis.html",
+        {
+            "round": feedback_round,
+            "state": feedback_round.state(),
+            "form": form,
+            "intro_html": markdown.render(intro_shown),
+            "content": synopsis.synopsis_content(feedback_round),
+            "versions": versions,
+            "zone": _zone(request),
+        },
+        status=status,
     )

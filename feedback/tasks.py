@@ -68,3 +68,22 @@ def summary_pdf_build(*, organisation: Organisation, file_id: int) -> str | None
 
     summary_file = summary_file_build(organisation=organisation, file_id=file_id)
     return summary_file.status if summary_file is not None else None
+
+
+# Twice is harmless: a version whose PDF exists is left alone (a published version never
+# changes, so its PDF is made once). Not retried: the public page says the PDF is not ready,
+# and publishing again (or running the task again) makes it.
+@shared_task(
+    name="feedback.tasks.synopsis_pdf_build",
+    ignore_result=True,
+    soft_time_limit=900,
+    time_limit=960,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+@tenant_task
+def synopsis_pdf_build(*, organisation: Organisation, synopsis_id: int) -> bool:
+    """Typeset the PDF of one published synopsis version (``feedback.synopsis``)."""
+    from feedback.synopsis import synopsis_pdf_build as build
+
+    return build(organisation=organisation, synopsis_id=synopsis_id)

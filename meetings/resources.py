@@ -3,8 +3,7 @@
 Export only: the rows are ``selectors.participation_records`` of one organisation, so the file
 holds that tenant's participants and nothing else; there is no import (attendance is written by
 the register and the reports, through the services). Cells are written through
-import-export's formats, which escape anything a spreadsheet would run as a formula
-(``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT``).
+``asi_wg.exports``' formats, which make inert anything a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -15,14 +14,12 @@ from typing import Any
 from import_export import fields, resources
 from import_export.formats import base_formats
 
+from asi_wg.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SafeCSV, SafeXLSX
 from meetings.selectors import ParticipationRecord
 
 FORMATS: dict[str, tuple[type[base_formats.Format], str]] = {
-    "csv": (base_formats.CSV, "text/csv; charset=utf-8"),
-    "xlsx": (
-        base_formats.XLSX,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
+    "csv": (SafeCSV, CSV_CONTENT_TYPE),
+    "xlsx": (SafeXLSX, XLSX_CONTENT_TYPE),
 }
 
 

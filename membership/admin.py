@@ -189,7 +189,14 @@ class MemberAdmin(TenantModelAdmin):
         "perspective",
         "is_current",
     )
-    list_filter = ("membership_class", RegionFilter, "perspective", "size_band", "is_current")
+    list_filter = (
+        "membership_class",
+        RegionFilter,
+        "perspective",
+        "size_band",
+        "is_current",
+        "name_in_publications",
+    )
     list_select_related = ("membership_class",)
     search_fields = ("name",)
     filter_horizontal = ("segments",)
@@ -203,6 +210,7 @@ class MemberAdmin(TenantModelAdmin):
         "perspective",
         "is_current",
         "joined_on",
+        "name_in_publications",
     )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -104,6 +104,14 @@ class Member(models.Model):
         help_text=_("A former Member's representatives may no longer take part."),
     )
     joined_on = models.DateField(_("member since"), null=True, blank=True)
+    name_in_publications = models.BooleanField(
+        _("name may be published"),
+        default=False,
+        help_text=_(
+            "The Member agreed to be named in public documents such as the synopsis of a "
+            "consultation. Without it, public documents show its membership class and region."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,7 +3,8 @@
 The secretariat keeps its Member list in a spreadsheet; this resource reads it as CSV or XLSX
 and writes it back in the same columns:
 
-    name, membership_class, segments, country, size_band, perspective, is_current, joined_on
+    name, membership_class, segments, country, size_band, perspective, is_current, joined_on,
+    name_in_publications
 
 (``region`` is exported too; it is derived from the country and ignored on import.)
 
@@ -49,7 +50,7 @@ from membership.regions import region_for
 
 SEGMENT_SEPARATOR = ";"
 REQUIRED_COLUMNS = ("name", "membership_class", "country", "size_band", "perspective")
-OPTIONAL_COLUMNS = ("segments", "is_current", "joined_on")
+OPTIONAL_COLUMNS = ("segments", "is_current", "joined_on", "name_in_publications")
 IGNORED_COLUMNS = ("region",)  # exported for reading; derived from the country on import
 KNOWN_COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *IGNORED_COLUMNS)
 
@@ -367,6 +368,14 @@ class MemberResource(TenantResource):
         saves_null_values=False,
     )
     joined_on = fields.Field(attribute="joined_on", column_name="joined_on", widget=IsoDateWidget())
+    # Whether public documents may name the Member (yes/no; empty keeps what it has, and a new
+    # Member is not named).
+    name_in_publications = fields.Field(
+        attribute="name_in_publications",
+        column_name="name_in_publications",
+        widget=YesNoWidget(),
+        saves_null_values=False,
+    )
     region = fields.Field(attribute="region", column_name="region", readonly=True)
 
     # Values the import itself resolved (the tenant's own rows; a code from the country list),
@@ -382,6 +391,7 @@ class MemberResource(TenantResource):
         "perspective",
         "is_current",
         "joined_on",
+        "name_in_publications",
         "updated_at",
     )
 
@@ -396,6 +406,7 @@ class MemberResource(TenantResource):
             "perspective",
             "is_current",
             "joined_on",
+            "name_in_publications",
             "region",
         )
         import_id_fields = ("name",)

@@ -47,7 +47,8 @@ NOT_A_PAGE = re.compile(
 )
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
 # At most this many kinds of page per account: a crawl that runs away (a calendar with a "next" link
-# for ever) fails here instead of timing out.
+# for ever) fails here instead of timing out. The secretariat reaches some 150 (issue 9 added the
+# committee summaries and the synopses).
 MAX_PAGES = 200
 
 
@@ -83,6 +84,7 @@ ACCOUNTS = [
         phone=(
             "/asi/",
             "/asi/groups/circularity/",
+            "/asi/synopses/",
             "/demo/",
             "/accounts/login/",
             "/accounts/signup/",
@@ -90,6 +92,8 @@ ACCOUNTS = [
         ),
         must_reach=(
             "/asi/groups/circularity/",
+            "/asi/synopses/",
+            "/asi/synopses/<n>/",
             "/demo/groups/traceability/",
             "/accounts/login/",
             "/accounts/signup/",
@@ -168,6 +172,7 @@ ACCOUNTS = [
             "/asi/staff/groups/climate-change/selection/",
             "/asi/staff/feedback/",
             "/asi/staff/feedback/rounds/<n>/",
+            "/asi/staff/feedback/rounds/<n>/synopsis/",
             # The admin's change and add forms, import and export, the audit log.
             "~/<n>/change/",
             "~/add/",

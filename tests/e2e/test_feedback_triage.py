@@ -78,7 +78,7 @@ def test_the_secretariat_triages_and_publishes_a_closed_round(page: Page, phone_
     feedback_round, answers = closed_round()
     technical, first, second, third = answers
     sign_in(page, "secretariat@asi.example")
-    header(page).get_by_role("link", name="Feedback").click()
+    header(page).get_by_role("link", name="Feedback", exact=True).click()
     page.wait_for_url("**/asi/staff/feedback/")
     assert page.get_by_role("heading", name="Feedback rounds").is_visible()
     assert_accessible(page)

@@ -74,3 +74,7 @@ def consultation(org: Organisation, secretariat: User) -> Consultation:
     return Consultation(
         group, other, document, criteria, feedback_round, participant, second, outsider
     )
+
+
+# The closed, commented round of the ISO table and synopsis tests.
+from tests.feedback.commented import commented  # noqa: E402, F401

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 from django_scopes import scopes_disabled
 
 from asi_wg.models import Organisation, User
@@ -77,3 +78,28 @@ def test_the_demo_has_a_draft_with_criteria_an_open_round_and_a_closed_round(
         assert not dispositions.filter(response="").exists()
     # Loading the demo (its round publications included) e-mails nobody about feedback.
     assert not [m for m in mail.outbox if "feedback" in str(m.subject).lower()]
+
+
+def test_the_closed_demo_round_has_a_published_synopsis_once(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from feedback.models import Synopsis
+    from membership.models import Member
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo")
+    call_command("load_demo")
+    with scopes_disabled():
+        published = Synopsis.objects.get(
+            round__title=CLOSED_TITLE, round__organisation__slug="asi", published_at__isnull=False
+        )
+        named = set(Member.objects.filter(name_in_publications=True).values_list("name", flat=True))
+    assert published.version == 1
+    # The tests' demo typesets no PDF (DEMO_PDF_SUMMARY); test_synopsis reads one back.
+    assert not published.pdf
+    assert published.content["comments"] > 100
+    assert named
+    client = Client()
+    page = client.get(f"/asi/synopses/{published.pk}/").content.decode()
+    assert CLOSED_TITLE in page
+    assert any(name in page for name in named)

@@ -172,6 +172,20 @@ def test_the_export_holds_the_tenants_records_only(
     assert str(pat["reading minutes"]) == "135"
 
 
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_export_writes_a_formula_name_as_inert_text(
+    example: dict[str, Any], secretariat: User, file_format: str
+) -> None:
+    from tests.spreadsheets import assert_inert, rows_of
+
+    with scopes_disabled():
+        User.objects.filter(full_name="Pat Example").update(full_name="=cmd|' /C calc'!A0")
+    response = client_for(secretariat).get(f"/alu/staff/participation/export.{file_format}")
+    rows = rows_of(response.content, file_format)
+    assert_inert(rows, file_format)
+    assert "'=cmd|' /C calc'!A0" in [row[2] for row in rows]
+
+
 @pytest.mark.parametrize("size", [1, 30])
 def test_my_meetings_query_count_does_not_grow(
     circle: Circle, secretariat: User, size: int

@@ -555,8 +555,8 @@ def test_export_as_xlsx(secretariat_client: Client, org: Organisation, lists: No
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == (*HEADERS, "region")
-    # Never written as a formula (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT).
-    assert rows[1][:4] == ("Sneaky Name", "General Supporters", None, "JP")
+    # Never written as a formula: text behind a quote (asi_wg.exports), the name kept whole.
+    assert rows[1][:4] == ("'=Sneaky Name", "General Supporters", None, "JP")
     assert rows[1][-1] == "Asia"
 
 
@@ -668,3 +668,24 @@ def test_a_write_that_fails_in_the_database_rolls_back_the_whole_import(
     assert result.has_errors()
     assert "membership_member_name_ci_unique" in str(result.base_errors[0].error)
     assert member_names(org) == set()  # the racing row went with the rollback, in this test
+
+
+def test_consent_to_be_named_in_publications_is_imported_and_kept_when_the_cell_is_empty(
+    secretariat_client: Client, org: Organisation, lists: None
+) -> None:
+    headers = [*HEADERS, "name_in_publications"]
+    content = csv_bytes(
+        [[*member_row("Named Co"), "yes"], [*member_row("Quiet Co"), ""]], headers=headers
+    )
+    confirm(secretariat_client, upload(secretariat_client, content))
+    with scopes_disabled():
+        consent = dict(Member.objects.values_list("name", "name_in_publications"))
+    assert consent == {"Named Co": True, "Quiet Co": False}
+    # A later file without a value keeps the consent; one with "no" withdraws it.
+    content = csv_bytes(
+        [[*member_row("Named Co"), ""], [*member_row("Quiet Co"), "no"]], headers=headers
+    )
+    confirm(secretariat_client, upload(secretariat_client, content))
+    with scopes_disabled():
+        consent = dict(Member.objects.values_list("name", "name_in_publications"))
+    assert consent == {"Named Co": True, "Quiet Co": False}
