@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django_scopes import scope, scopes_disabled
 
 from asi_wg.models import Organisation, User
 from feedback import services
-from feedback.models import Criterion, DraftDocument, FeedbackRound
+from feedback.models import Answer, Criterion, DraftDocument, FeedbackRound
 from groups.models import WorkingGroup
 from membership import services as membership_services
 from tests.factories import CriterionFactory, DraftDocumentFactory, WorkingGroupFactory
@@ -78,3 +79,20 @@ def consultation(org: Organisation, secretariat: User) -> Consultation:
 
 # The closed, commented round of the ISO table and synopsis tests.
 from tests.feedback.commented import commented  # noqa: E402, F401
+
+
+def answer(
+    feedback_round: FeedbackRound, ref: str, consultation: Consultation, user: User, **data: Any
+) -> Answer:
+    """``user``'s answer about criterion ``ref`` in ``feedback_round``, submitted unless
+    ``submit=False`` is given; the other keywords are the answer's fields."""
+    submit = data.pop("submit", True)
+    with scope(organisation=feedback_round.organisation):
+        return services.answer_save(
+            round=feedback_round,
+            criterion=consultation.criteria[ref],
+            user=user,
+            data=data,
+            expected_version=0,
+            submit=submit,
+        )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import html
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -30,25 +29,10 @@ from tests.factories import (
     UserFactory,
     WorkingGroupFactory,
 )
-from tests.feedback.conftest import Consultation, make_round
+from tests.feedback.conftest import Consultation, answer, make_round
 from tests.meetings.conftest import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def answer(
-    feedback_round: FeedbackRound, ref: str, consultation: Consultation, user: User, **data: Any
-) -> Answer:
-    submit = data.pop("submit", True)
-    with scope(organisation=feedback_round.organisation):
-        return services.answer_save(
-            round=feedback_round,
-            criterion=consultation.criteria[ref],
-            user=user,
-            data=data,
-            expected_version=0,
-            submit=submit,
-        )
 
 
 @dataclass

@@ -24,24 +24,9 @@ from tests.factories import (
     UserFactory,
     WorkingGroupFactory,
 )
-from tests.feedback.conftest import Consultation, make_round
+from tests.feedback.conftest import Consultation, answer, make_round
 
 pytestmark = pytest.mark.django_db
-
-
-def answer(
-    feedback_round: FeedbackRound, ref: str, c: Consultation, user: User, **data: Any
-) -> Answer:
-    submit = data.pop("submit", True)
-    with scope(organisation=feedback_round.organisation):
-        return services.answer_save(
-            round=feedback_round,
-            criterion=c.criteria[ref],
-            user=user,
-            data=data,
-            expected_version=0,
-            submit=submit,
-        )
 
 
 @dataclass
