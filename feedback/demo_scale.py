@@ -549,12 +549,12 @@ def _meetings(t: Tenant) -> None:
                 status, minutes = Attendance.Status.PRESENT, rng.randrange(60, 91)
             attendance.append(
                 Attendance(
-                    organisation=org,
-                    meeting=m,
-                    person=person,
+                    organisation_id=org.pk,
+                    meeting_id=m.pk,
+                    person_id=person.pk,
                     status=status,
                     minutes=minutes,
-                    recorded_by=t.staff,
+                    recorded_by_id=t.staff.pk,
                     recorded_at=m.starts_at + DAY,
                 )
             )
@@ -655,10 +655,10 @@ def _answers(
         for person in t.seated[fr.group_id]:
             draft = is_open and rng.random() < 0.2
             answer = Answer(
-                organisation=org,
-                round=fr,
-                criterion=criterion,
-                author=person,
+                organisation_id=org.pk,
+                round_id=fr.pk,
+                criterion_id=criterion.pk,
+                author_id=person.pk,
                 relevance=rng.choice(RATINGS),
                 clarity=rng.choice(RATINGS),
                 feasibility=rng.choice(RATINGS),
@@ -673,7 +673,7 @@ def _answers(
                 if rng.random() < 0.3:
                     answer.proposed_change = rng.choice(PROPOSED)
                 if rng.random() < 0.1:
-                    answer.referred_to = rng.choice(others)
+                    answer.referred_to_id = rng.choice(others).pk
             answers.append(answer)
     Answer.objects.bulk_create(answers, batch_size=BATCH)
     # auto_now took the loading time: saved when submitted (drafts: a day after opening).
@@ -693,15 +693,15 @@ def _answers(
         ]
         if is_open or not answer.comment or rng.random() < 0.2:
             continue
-        status = Disposition.Status.REFERRED if answer.referred_to else rng.choice(STATUSES)
+        status = Disposition.Status.REFERRED if answer.referred_to_id else rng.choice(STATUSES)
         published = rng.random() < 0.6
         dispositions.append(
             Disposition(
-                organisation=org,
-                answer=answer,
+                organisation_id=org.pk,
+                answer_id=answer.pk,
                 status=status,
                 response=RESPONSES[status],
-                decided_by=t.staff,
+                decided_by_id=t.staff.pk,
                 decided_at=fr.closes_at + rng.choice((2, 4, 7)) * DAY,
                 published_at=published_at if published else None,
             )
