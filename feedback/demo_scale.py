@@ -8,7 +8,7 @@ Beside the demo tenants, N standards bodies ``scale-01`` … ``scale-NN``, each 
 - 6 working groups, each with 3 focus areas, a Phase 1 under way and 100 applicants (one
   account and participant profile each): 30 seated (their seats, the participant role, the
   antitrust acknowledgement), the other 70 waiting, awaiting selection, not selected, withdrawn
-  or with an expired offer;
+  or with an expired offer (and its offer);
 - per group, 8 meetings of the phase (6 held, with notes and the attendance of every seated
   participant; 2 to come), each with 2 link materials;
 - 3 draft documents of 60 criteria (10 per group responsible);
@@ -76,6 +76,7 @@ from membership.models import (
     ApplicationFocusArea,
     Member,
     MembershipClass,
+    Offer,
     ParticipantProfile,
     Seat,
     ValueChainSegment,
@@ -437,6 +438,23 @@ def _applicants(t: Tenant, members: list[Member]) -> None:
             for area in rng.sample(areas[a.group_id], rng.choice((1, 1, 2)))
         ],
         batch_size=BATCH,
+    )
+
+    # Each expired offer: a seat offered from the waiting list and not taken in time.
+    hold = org.offer_hold_days * DAY
+    Offer.objects.bulk_create(
+        [
+            Offer(
+                group_id=a.group_id,
+                application=a,
+                status=Offer.Status.EXPIRED,
+                offered_at=t.today - 60 * DAY,
+                expires_at=t.today - 60 * DAY + hold,
+                responded_at=t.today - 60 * DAY + hold,
+            )
+            for a in applications
+            if a.status == Application.Status.OFFER_EXPIRED
+        ]
     )
 
     started = t.today - 84 * DAY + 9 * datetime.timedelta(hours=1)

@@ -15,7 +15,7 @@ from asi_wg.models import Organisation, User
 from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound
 from groups.models import WorkingGroup
 from meetings.models import Attendance, Material, Meeting
-from membership.models import AntitrustAcknowledgement, Application, Member, Seat
+from membership.models import AntitrustAcknowledgement, Application, Member, Offer, Seat
 from tests.conftest import make_secretariat
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,10 @@ def test_scale_1_makes_one_tenant_with_the_promised_counts_once_in_its_own_scope
         assert Application.objects.filter(group__in=groups).count() == 600
         statuses = set(Application.objects.values_list("status", flat=True))
         assert {"seated", "waiting", "submitted", "declined"} <= statuses
+        expired = Application.objects.filter(status="offer_expired")
+        assert set(Offer.objects.values_list("application", flat=True)) == set(
+            expired.values_list("pk", flat=True)
+        )
         assert Member.objects.filter(organisation=tenant).count() > 30
         assert Meeting.objects.filter(organisation=tenant).count() == 48
         assert Attendance.objects.filter(organisation=tenant).exists()

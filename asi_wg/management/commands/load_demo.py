@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from asi_wg.demo import DEMO_PASSWORD, load_all, load_scale
 
@@ -29,6 +29,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["scale"] < 0:
+            raise CommandError("--scale takes the number of synthetic tenants, 0 or more.")
         demo = load_all()
         self.stdout.write(
             self.style.SUCCESS(
