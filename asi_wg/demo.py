@@ -32,3 +32,14 @@ def load_all() -> Demo:
         if loader:
             import_string(loader)(demo)
     return demo
+
+
+def load_scale(count: int) -> list[str]:
+    """Add the synthetic tenants ``scale-01`` … of the benchmark up to ``count`` (see
+    ``feedback.demo_scale``, named by its AppConfig's ``scale_loader``); return the slugs made."""
+    made: list[str] = []
+    for config in apps.get_app_configs():
+        loader = getattr(config, "scale_loader", None)
+        if loader:
+            made += import_string(loader)(count)
+    return made

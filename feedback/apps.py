@@ -6,6 +6,7 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback"
     default_auto_field = "django.db.models.BigAutoField"
     demo_loader = "feedback.demo.load"
+    scale_loader = "feedback.demo_scale.load"
 
     def ready(self) -> None:
         from feedback import notifications, personal_data  # noqa: F401  (the app's declarations)

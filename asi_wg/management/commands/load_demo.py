@@ -1,20 +1,36 @@
-"""``python manage.py load_demo``: the demo tenants, groups and accounts. Safe to run again."""
+"""``python manage.py load_demo``: the demo tenants, groups and accounts. Safe to run again.
+
+``--scale N`` then adds N synthetic tenants (``scale-01`` …) for the benchmark; see
+``feedback.demo_scale``."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from asi_wg.demo import DEMO_PASSWORD, load_all
+from asi_wg.demo import DEMO_PASSWORD, load_all, load_scale
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo tenants 'asi' and 'demo' with their groups and demo accounts (idempotent)."
+        "Load the demo tenants 'asi' and 'demo' with their groups and demo accounts (idempotent); "
+        "--scale N adds N synthetic tenants scale-01 … for the benchmark."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also make the synthetic tenants scale-01 … scale-N that are missing.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["scale"] < 0:
+            raise CommandError("--scale takes the number of synthetic tenants, 0 or more.")
         demo = load_all()
         self.stdout.write(
             self.style.SUCCESS(
@@ -22,3 +38,13 @@ class Command(BaseCommand):
                 f"{len(demo.users)} accounts with password {DEMO_PASSWORD}."
             )
         )
+        count = options["scale"]
+        if count > 0:
+            started = time.monotonic()
+            made = load_scale(count)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Scale data ready: {count} synthetic tenants, {len(made)} made now "
+                    f"in {time.monotonic() - started:.1f} s."
+                )
+            )
