@@ -7,14 +7,23 @@ is the order of the layers, so each loader finds what the ones below it made.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.contrib.auth.hashers import make_password
 from django.utils.module_loading import import_string
 
 from asi_wg.models import Organisation, User
 
 DEMO_PASSWORD = "wg-demo-2025"  # noqa: S105 - published demo password, see README
+
+
+@functools.cache
+def demo_password_hash() -> str:
+    """The demo password, hashed once for every demo account: hashing it per account (PBKDF2,
+    slow on purpose) took some 0.6 s each, half a minute of ``load_demo``."""
+    return make_password(DEMO_PASSWORD)
 
 
 @dataclass

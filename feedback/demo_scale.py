@@ -37,7 +37,6 @@ import uuid
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import F, Value
@@ -46,7 +45,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_scopes import scope
 
-from asi_wg.demo import DEMO_PASSWORD
+from asi_wg.demo import demo_password_hash
 from asi_wg.models import Organisation, OrganisationRole, OrganisationUserObjectPermission, User
 from feedback.models import (
     Answer,
@@ -202,7 +201,7 @@ def load(count: int) -> list[str]:
     missing = [i for i in range(1, count + 1) if slug_for(i) not in existing]
     if not missing:
         return []
-    password = make_password(DEMO_PASSWORD)
+    password = demo_password_hash()
     today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     made = []
     for index in missing:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_scopes import scope
 
-from asi_wg.demo import DEMO_PASSWORD, Demo
+from asi_wg.demo import Demo, demo_password_hash
 from asi_wg.models import Organisation, OrganisationRole, User
 from groups import services
 from groups.models import GroupRole, PhaseExtension, WorkingGroup
@@ -32,8 +32,14 @@ from membership.models import (
 def _account(email: str, full_name: str, time_zone: str, *, superuser: bool = False) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        factory = User.objects.create_superuser if superuser else User.objects.create_user
-        user = factory(email, DEMO_PASSWORD, full_name=full_name, time_zone=time_zone)
+        user = User.objects.create(
+            email=email,
+            password=demo_password_hash(),
+            full_name=full_name,
+            time_zone=time_zone,
+            is_staff=superuser,
+            is_superuser=superuser,
+        )
     EmailAddress.objects.get_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
