@@ -58,6 +58,8 @@ class Account:
     start: list[str]
     # The crawl follows links whose path starts with one of these.
     within: tuple[str, ...]
+    # ...except those whose path starts with one of these (pages another account checks).
+    not_within: tuple[str, ...] = ()
     # Also checked at phone width.
     phone: tuple[str, ...] = ()
     # Group pages look the same to this account whichever the group (it has no application,
@@ -164,6 +166,9 @@ ACCOUNTS = [
         email="secretariat@asi.example",
         start=["/asi/", "/asi/me/", "/asi/staff/", "/asi/admin/"],
         within=("/asi/", "/accounts/"),
+        # The committee's summaries are the same pages for staff, long ones (every comment of
+        # the closed round): the committee account checks them.
+        not_within=("/asi/committee/",),
         one_group_page=True,
         must_reach=(
             "/asi/admin/",
@@ -281,7 +286,11 @@ def _crawl_account(browser: Browser, crawl: Crawl, account: Account) -> set[str]
     queue = deque(account.start)
     while queue:
         path = queue.popleft()
-        if NOT_A_PAGE.search(path) or not path.startswith(account.within):
+        if (
+            NOT_A_PAGE.search(path)
+            or not path.startswith(account.within)
+            or (account.not_within and path.startswith(account.not_within))
+        ):
             continue
         # A signed-in account must not sign itself out or into another session by a link.
         if account.email and path.startswith(SIGNED_OUT_ONLY):
