@@ -57,15 +57,15 @@ def test_a_committee_member_reads_the_closed_rounds_summary(page: Page) -> None:
     documents = page.get_by_role("region", name="By draft document")
     documents.get_by_role("link", name=DOCUMENT, exact=True).click()
     page.wait_for_url(re.compile(r"/asi/committee/summaries/documents/\d+/$"))
+    # The document's and the group's summaries pass axe in the accessibility crawl's
+    # committee account; checking these long pages again here would only cost time.
     assert page.get_by_role("heading", name=re.compile("^Document summary")).is_visible()
-    assert_accessible(page)
 
     page.go_back()
     page.wait_for_url("**/asi/committee/summaries/")
     documents.get_by_role("link", name=f"Circularity on {DOCUMENT}").click()
     page.wait_for_url(re.compile(r"/asi/committee/summaries/groups/circularity/documents/\d+/$"))
     assert page.get_by_role("heading", name=re.compile("^Group summary: Circularity")).is_visible()
-    assert_accessible(page)
 
 
 def test_the_summaries_read_on_a_phone(phone_page: Page) -> None:
