@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from asi_wg.admin_sites import is_committee, is_secretariat
 from asi_wg.models import Organisation, User
-from feedback import charts, iso, summaries
+from feedback import charts, iso, selectors, summaries
 from feedback.models import DraftDocument, FeedbackRound
 from groups.models import WorkingGroup
 
@@ -87,14 +87,9 @@ def index(request: HttpRequest) -> HttpResponse:
 @committee_required
 def round_summary(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = _organisation(request)
-    feedback_round = (
-        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
-        .select_related("group", "document")
-        .first()
-    )
+    feedback_round = selectors.tenant_round(organisation=organisation, pk=pk)
     if feedback_round is None:
         raise Http404(_("There is no such feedback round."))
-    feedback_round.organisation = organisation
     return _render_summary(
         request, summaries.summary_for_round(feedback_round), {"kind": "round", "pk": pk}
     )
@@ -134,14 +129,9 @@ def iso_round(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
     if file_format not in iso.FORMATS:
         raise Http404(_("There is no such file format."))
     organisation = _organisation(request)
-    feedback_round = (
-        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
-        .select_related("group", "document")
-        .first()
-    )
+    feedback_round = selectors.tenant_round(organisation=organisation, pk=pk)
     if feedback_round is None:
         raise Http404(_("There is no such feedback round."))
-    feedback_round.organisation = organisation
     return iso.iso_response(summaries.summary_for_round(feedback_round), file_format)
 
 

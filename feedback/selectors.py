@@ -307,3 +307,16 @@ def unpublished_dispositions(feedback_round: FeedbackRound) -> int:
     return Disposition.objects.filter(
         answer__round=feedback_round, published_at__isnull=True
     ).count()
+
+
+def tenant_round(*, organisation: Organisation, pk: int) -> FeedbackRound | None:
+    """One of the tenant's rounds with its group and document (the staff and committee pages'
+    lookup), or None when the tenant has no such round."""
+    feedback_round = (
+        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
+        .select_related("group", "document")
+        .first()
+    )
+    if feedback_round is not None:
+        feedback_round.organisation = organisation
+    return feedback_round

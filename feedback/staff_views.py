@@ -48,14 +48,9 @@ def _user(request: HttpRequest) -> User:
 
 def _round(request: HttpRequest, pk: int) -> FeedbackRound:
     organisation = _organisation(request)
-    feedback_round = (
-        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
-        .select_related("group", "document")
-        .first()
-    )
+    feedback_round = selectors.tenant_round(organisation=organisation, pk=pk)
     if feedback_round is None:
         raise Http404(_("There is no such feedback round."))
-    feedback_round.organisation = organisation
     return feedback_round
 
 
