@@ -10,10 +10,12 @@ heartbeat. The secrets and host names an operator would export go through compos
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -152,6 +154,7 @@ class Stack:
     redis_url: str
     port: int
     media_root: Path
+    static_root: Path
     runtime_dir: Path
     secret_key: str
 
@@ -168,6 +171,8 @@ class Stack:
         assert not missing, f"{service}: docker-compose.yml sets no {', '.join(missing)}"
         environment.update(local)
         environment["CELERY_HEARTBEAT_SECONDS"] = "1"
+        # The image's collectstatic output; here a folder of this test's own.
+        environment["STATIC_ROOT"] = str(self.static_root)
         # Never the schedule file of a `make run` that may be up on the same machine.
         environment["CELERY_BEAT_SCHEDULE_FILENAME"] = str(self.runtime_dir / "celerybeat-schedule")
         # gunicorn puts its control socket there (by default under $HOME).
@@ -221,6 +226,7 @@ def _make_stack(
         redis_url=_emptied_spare_redis_url(),
         port=free_port(),
         media_root=tmp_path / "media",
+        static_root=tmp_path / "static",
         runtime_dir=runtime_dir,
         secret_key=secrets.token_urlsafe(64),
     )
@@ -398,3 +404,44 @@ def test_web_command_reports_a_database_that_is_down(stack_without_database: Sta
     assert "healthz: database is down: OperationalError" in web.output()
     # And the compose health check marks the container unhealthy.
     assert stack.run_healthcheck("web").returncode != 0
+
+
+@needs_postgres_and_redis
+@pytest.mark.slow
+def test_static_files_are_served_compressed_with_a_year_of_caching(
+    stack_without_database: Stack,
+) -> None:
+    stack = stack_without_database
+    # What the Dockerfile runs at build time, with the web service's environment.
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        env=stack.env("web"),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert collect.returncode == 0, collect.stderr
+    manifest = json.loads((stack.static_root / "staticfiles.json").read_text())["paths"]
+    stylesheet = manifest["css/site.css"]
+    assert stylesheet != "css/site.css", "the stylesheet's name carries its content's hash"
+    web = stack.start("web")
+    wait_for_http(stack.port, "/healthz", watch=[web])
+    behind_the_proxy = {"x-forwarded-proto": "https", "host": "127.0.0.1"}
+
+    for encoding in ("br", "gzip"):
+        response = http_get(
+            stack.port,
+            f"/static/{stylesheet}",
+            headers={**behind_the_proxy, "accept-encoding": encoding},
+        )
+        assert response.status == 200, response.headers
+        assert response.headers["content-encoding"] == encoding
+        assert response.headers["vary"] == "Accept-Encoding"
+        # A hashed name never changes content: browsers keep it a year without asking again.
+        assert response.headers["cache-control"] == "max-age=315360000, public, immutable"
+
+    plain = http_get(stack.port, f"/static/{stylesheet}", headers=behind_the_proxy)
+    assert "content-encoding" not in plain.headers
+    assert b"{" in plain.body
