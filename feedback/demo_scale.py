@@ -46,7 +46,13 @@ from django.utils.text import slugify
 from django_scopes import scope
 
 from asi_wg.demo import demo_password_hash
-from asi_wg.models import Organisation, OrganisationRole, OrganisationUserObjectPermission, User
+from asi_wg.models import (
+    AuditEntry,
+    Organisation,
+    OrganisationRole,
+    OrganisationUserObjectPermission,
+    User,
+)
 from feedback.models import (
     Answer,
     Criterion,
@@ -693,6 +699,29 @@ def _answers(
                     answer.referred_to_id = rng.choice(others).pk
             answers.append(answer)
     Answer.objects.bulk_create(answers, batch_size=BATCH)
+    # The audit trail the answers' saves would have written: the largest list in the admin.
+    people = {person.pk: person for person in t.seated[fr.group_id]}
+    references = {criterion.pk: criterion.reference for criterion in criteria}
+    AuditEntry.objects.bulk_create(
+        (
+            AuditEntry(
+                organisation_id=org.pk,
+                created_at=answer.submitted_at or fr.opens_at + DAY,
+                actor_id=answer.author_id,
+                action="answer.save",
+                target_type="feedback.answer",
+                target_id=str(answer.pk),
+                target_repr=f"{people[answer.author_id]} on {references[answer.criterion_id]}",
+                data={
+                    "version": answer.version,
+                    "fields": ["relevance", "clarity", "feasibility"],
+                    "submitted": answer.submitted_at is not None,
+                },
+            )
+            for answer in answers
+        ),
+        batch_size=BATCH,
+    )
     # auto_now took the loading time: saved when submitted (drafts: a day after opening).
     saved = Coalesce(F("submitted_at"), Value(fr.opens_at + DAY))
     Answer.objects.filter(round=fr).update(created_at=saved, updated_at=saved)

@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'audit entry',
                 'verbose_name_plural': 'audit log',
                 'ordering': ('-created_at', '-id'),
-                'indexes': [models.Index(fields=['organisation', 'target_type', 'target_id'], name='asi_wg_audi_organis_bbf5f4_idx')],
+                'indexes': [models.Index(fields=['organisation', 'target_type', 'target_id'], name='asi_wg_audi_organis_bbf5f4_idx'), models.Index(fields=['organisation', '-created_at', '-id'], name='auditentry_org_newest')],
             },
         ),
         migrations.CreateModel(

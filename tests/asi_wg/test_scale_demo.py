@@ -11,7 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from asi_wg.demo import Demo, load_scale
 from asi_wg.management.commands import load_demo
-from asi_wg.models import Organisation, User
+from asi_wg.models import AuditEntry, Organisation, User
 from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound
 from groups.models import WorkingGroup
 from meetings.models import Attendance, Material, Meeting
@@ -90,6 +90,11 @@ def test_scale_1_makes_one_tenant_with_the_promised_counts_once_in_its_own_scope
     with scope(organisation=tenant):
         assert set(Answer.objects.values_list("organisation", flat=True)) == {tenant.pk}
         assert set(Meeting.objects.values_list("organisation", flat=True)) == {tenant.pk}
+        # Every answer has the audit entry its saves would have written, in its own tenant.
+        audited = AuditEntry.objects.filter(organisation=tenant, action="answer.save")
+        assert set(audited.values_list("target_id", flat=True)) == {
+            str(pk) for pk in Answer.objects.values_list("pk", flat=True)
+        }
 
     client.force_login(User.objects.get(email="staff@scale-01.example"))
     assert client.get("/scale-01/staff/").status_code == 200
