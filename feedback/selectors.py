@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from asi_wg.models import Organisation
@@ -231,6 +231,13 @@ class TriageItem:
     group: WorkingGroup  # the author's group: the group of the round they answered in
     represents: str  # the Member the author represents (or IPAF, technical expert)
     referred_from: WorkingGroup | None  # set when another group's participant referred it here
+    # The labels of the answer's choices and of its disposition's status, looked up once per
+    # page (a model's get_FOO_display rebuilds its choices on every call: 5 calls per comment).
+    relevance_label: str = ""
+    clarity_label: str = ""
+    feasibility_label: str = ""
+    comment_type_label: str = ""
+    status_label: str = ""
 
     @property
     def disposition(self) -> Disposition | None:
@@ -269,18 +276,39 @@ def _represents(answers: list[Answer]) -> dict[tuple[int, int], str]:
     return labels
 
 
+class _Labels(dict[Any, str]):
+    """A choice field's labels by value; an unknown value shows as itself (as get_FOO_display)."""
+
+    def __missing__(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+
+def _labels(model: type[Model], field: str) -> _Labels:
+    choices = model._meta.get_field(field).flatchoices  # type: ignore[union-attr]
+    return _Labels({value: str(label) for value, label in choices})
+
+
 def triage_items(answers: list[Answer], feedback_round: FeedbackRound) -> list[TriageSection]:
     """The page's answers grouped by criterion in the order given, each with its author's group
     and Member. ``answers`` come from ``triage_page_answers``."""
     represents = _represents(answers)
+    scale = _labels(Answer, "relevance")
+    comment_types = _labels(Answer, "comment_type")
+    statuses = _labels(Disposition, "status")
     sections: list[TriageSection] = []
     for answer in answers:
         group = answer.round.group
+        disposition = getattr(answer, "disposition", None)
         item = TriageItem(
             answer=answer,
             group=group,
             represents=represents.get((answer.author_id, group.pk), ""),
             referred_from=group if answer.round_id != feedback_round.pk else None,
+            relevance_label=scale[answer.relevance],
+            clarity_label=scale[answer.clarity],
+            feasibility_label=scale[answer.feasibility],
+            comment_type_label=comment_types[answer.comment_type],
+            status_label=statuses[disposition.status] if disposition else "",
         )
         if sections and sections[-1].criterion.pk == answer.criterion_id:
             sections[-1].items.append(item)

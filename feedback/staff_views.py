@@ -226,7 +226,11 @@ def _render_triage(
             "page": page,
             "query": query.urlencode(),
             "to_publish": selectors.unpublished_dispositions(feedback_round),
-            "statuses": DispositionForm.base_fields["status"].choices,  # type: ignore[attr-defined]
+            # Labels made text once: the list is shown in every comment's form.
+            "statuses": [
+                (value, str(label))
+                for value, label in DispositionForm.base_fields["status"].choices  # type: ignore[attr-defined]
+            ],
             "posted": posted or {},
             "zone": _zone(request),
         },
