@@ -375,6 +375,9 @@ class AuditEntryAdmin(TenantModelAdmin):
     list_select_related = ("actor",)
     search_fields = ("target_repr", "action")
     date_hierarchy = "created_at"
+    # The trail only grows: counting all of it again beside the filtered count on every page
+    # is a second full count for a figure ("N total") nobody needs here.
+    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
