@@ -6,9 +6,10 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from asi_wg.choices import choice_labels
 from asi_wg.models import Organisation
 from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound, Framework
 from groups.models import RevisionObjective, WorkingGroup
@@ -276,25 +277,13 @@ def _represents(answers: list[Answer]) -> dict[tuple[int, int], str]:
     return labels
 
 
-class _Labels(dict[Any, str]):
-    """A choice field's labels by value; an unknown value shows as itself (as get_FOO_display)."""
-
-    def __missing__(self, value: Any) -> str:
-        return "" if value is None else str(value)
-
-
-def _labels(model: type[Model], field: str) -> _Labels:
-    choices = model._meta.get_field(field).flatchoices  # type: ignore[union-attr]
-    return _Labels({value: str(label) for value, label in choices})
-
-
 def triage_items(answers: list[Answer], feedback_round: FeedbackRound) -> list[TriageSection]:
     """The page's answers grouped by criterion in the order given, each with its author's group
     and Member. ``answers`` come from ``triage_page_answers``."""
     represents = _represents(answers)
-    scale = _labels(Answer, "relevance")
-    comment_types = _labels(Answer, "comment_type")
-    statuses = _labels(Disposition, "status")
+    scale = choice_labels(Answer, "relevance")
+    comment_types = choice_labels(Answer, "comment_type")
+    statuses = choice_labels(Disposition, "status")
     sections: list[TriageSection] = []
     for answer in answers:
         group = answer.round.group
