@@ -308,12 +308,22 @@ def triage_items(answers: list[Answer], feedback_round: FeedbackRound) -> list[T
 
 def triage_page_answers(answers: QuerySet[Answer]) -> QuerySet[Answer]:
     """The triage's answers in natural order of their criteria with everything the page shows:
-    a flat query and two prefetches however many answers."""
+    a flat query and two prefetches however many answers. The frameworks and objectives come
+    as plain lists (``framework_list``, ``objective_list``): the page reads each twice per
+    comment, and a related manager per reading costs more than the reading."""
     return (
         answers.select_related("author", "criterion", "round__group", "referred_to", "disposition")
         .prefetch_related(
-            Prefetch("frameworks", queryset=Framework.objects.order_by("position", "name")),
-            Prefetch("objectives", queryset=RevisionObjective.objects.order_by("number")),
+            Prefetch(
+                "frameworks",
+                queryset=Framework.objects.order_by("position", "name"),
+                to_attr="framework_list",
+            ),
+            Prefetch(
+                "objectives",
+                queryset=RevisionObjective.objects.order_by("number"),
+                to_attr="objective_list",
+            ),
         )
         .order_by("criterion__sort_key", "criterion_id", "round__group__number", "id")
     )

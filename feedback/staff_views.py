@@ -232,6 +232,7 @@ def _render_triage(
                 for value, label in DispositionForm.base_fields["status"].choices  # type: ignore[attr-defined]
             ],
             "posted": posted or {},
+            "form_action": request.get_full_path(),
             "zone": _zone(request),
         },
         status=status,
