@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Prefetch
@@ -242,14 +243,15 @@ class Workbench:
     dimensions: list[Dimension]
     focus_areas: list[FocusArea]
 
-    @property
+    # Read several times by the page: worked out once.
+    @cached_property
     def waiting_rows(self) -> list[ApplicantRow]:
         return sorted(
             (r for r in self.rows if r.waiting_position is not None),
             key=lambda r: r.waiting_position or 0,
         )
 
-    @property
+    @cached_property
     def proposed_rows(self) -> list[ApplicantRow]:
         by_id = {row.application.pk: row for row in self.rows}
         return [by_id[i] for i in self.slate.application_ids]
