@@ -281,6 +281,7 @@ def _rows(
             rows.append(
                 {
                     "item": item,
+                    "key": key,  # the answer's id as text, read a dozen times by its markup
                     "status": status,
                     "options": options_for(status),
                     "response": response,
