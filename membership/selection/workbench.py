@@ -210,6 +210,12 @@ class ApplicantRow:
     affiliation_label: str = ""  # the applicant's affiliation
 
     @property
+    def key(self) -> str:
+        """The application's id as text: the page's markup reads it several times per row, and
+        a number is localised at each reading."""
+        return str(self.application.pk)
+
+    @property
     def in_pool(self) -> bool:
         return self.candidate.status in Application.POOL
 
@@ -230,6 +236,11 @@ class HolderRow:
     application: Application | None
     traits: Traits
     affiliation_label: str = ""  # the seat's affiliation, or the offer's applicant's
+
+    @property
+    def key(self) -> str:
+        """The seat's id as text (see ``ApplicantRow.key``)."""
+        return str(self.seat.pk) if self.seat is not None else ""
 
 
 @dataclass
