@@ -21,9 +21,8 @@ from django.views.decorators.http import require_GET
 
 from asi_wg.admin_sites import is_committee, is_secretariat
 from asi_wg.models import Organisation, User
-from feedback import charts, iso, selectors, summaries
+from feedback import iso, selectors, summaries, summary_pages
 from feedback.models import DraftDocument, FeedbackRound
-from groups.models import WorkingGroup
 
 
 def committee_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -56,17 +55,15 @@ def _document(request: HttpRequest, pk: int) -> DraftDocument:
 
 
 def _render_summary(
-    request: HttpRequest, summary: summaries.Summary, pdf_target: dict[str, Any]
+    request: HttpRequest, kind: str, obj: Any, pdf_target: dict[str, Any]
 ) -> HttpResponse:
+    page = summary_pages.summary_page(
+        organisation=_organisation(request), kind=kind, obj=obj, zone=_zone(request)
+    )
     return render(
         request,
         "feedback/committee/summary.html",
-        {
-            "summary": summary,
-            "tally_charts": charts.summary_tally_charts(summary),
-            "zone": _zone(request),
-            "pdf_target": pdf_target,
-        },
+        {"summary_page": page, "zone": _zone(request), "pdf_target": pdf_target},
     )
 
 
@@ -91,7 +88,7 @@ def round_summary(request: HttpRequest, pk: int) -> HttpResponse:
     if feedback_round is None:
         raise Http404(_("There is no such feedback round."))
     return _render_summary(
-        request, summaries.summary_for_round(feedback_round), {"kind": "round", "pk": pk}
+        request, summaries.KIND_ROUND, feedback_round, {"kind": "round", "pk": pk}
     )
 
 
@@ -99,14 +96,23 @@ def round_summary(request: HttpRequest, pk: int) -> HttpResponse:
 @committee_required
 def group_summary(request: HttpRequest, slug: str, document_pk: int) -> HttpResponse:
     organisation = _organisation(request)
-    document = _document(request, document_pk)
-    group = WorkingGroup.objects.filter(organisation=organisation, slug=slug).first()
-    if group is None or not FeedbackRound.objects.filter(group=group, document=document).exists():
+    # The group and the document of any round of the group on the document: one query.
+    feedback_round = (
+        FeedbackRound.objects.filter(
+            organisation=organisation, group__slug=slug, document_id=document_pk
+        )
+        .select_related("group", "document")
+        .first()
+    )
+    if feedback_round is None:
+        _document(request, document_pk)  # 404 for a document that is not the tenant's
         raise Http404(_("This group was not asked about this draft document."))
-    group.organisation = organisation
+    group, document = feedback_round.group, feedback_round.document
+    group.organisation = document.organisation = organisation
     return _render_summary(
         request,
-        summaries.summary_for_group(group, document),
+        summaries.KIND_GROUP,
+        (group, document),
         {"kind": "group", "slug": slug, "document_pk": document_pk},
     )
 
@@ -116,7 +122,7 @@ def group_summary(request: HttpRequest, slug: str, document_pk: int) -> HttpResp
 def document_summary(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk)
     return _render_summary(
-        request, summaries.summary_for_document(document), {"kind": "document", "pk": pk}
+        request, summaries.KIND_DOCUMENT, document, {"kind": "document", "pk": pk}
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from asi_wg.choices import choice_labels
 from asi_wg.models import Organisation
 from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound, Framework
 from groups.models import RevisionObjective, WorkingGroup
@@ -231,6 +232,13 @@ class TriageItem:
     group: WorkingGroup  # the author's group: the group of the round they answered in
     represents: str  # the Member the author represents (or IPAF, technical expert)
     referred_from: WorkingGroup | None  # set when another group's participant referred it here
+    # The labels of the answer's choices and of its disposition's status, looked up once per
+    # page (a model's get_FOO_display rebuilds its choices on every call: 5 calls per comment).
+    relevance_label: str = ""
+    clarity_label: str = ""
+    feasibility_label: str = ""
+    comment_type_label: str = ""
+    status_label: str = ""
 
     @property
     def disposition(self) -> Disposition | None:
@@ -273,14 +281,23 @@ def triage_items(answers: list[Answer], feedback_round: FeedbackRound) -> list[T
     """The page's answers grouped by criterion in the order given, each with its author's group
     and Member. ``answers`` come from ``triage_page_answers``."""
     represents = _represents(answers)
+    scale = choice_labels(Answer, "relevance")
+    comment_types = choice_labels(Answer, "comment_type")
+    statuses = choice_labels(Disposition, "status")
     sections: list[TriageSection] = []
     for answer in answers:
         group = answer.round.group
+        disposition = getattr(answer, "disposition", None)
         item = TriageItem(
             answer=answer,
             group=group,
             represents=represents.get((answer.author_id, group.pk), ""),
             referred_from=group if answer.round_id != feedback_round.pk else None,
+            relevance_label=scale[answer.relevance],
+            clarity_label=scale[answer.clarity],
+            feasibility_label=scale[answer.feasibility],
+            comment_type_label=comment_types[answer.comment_type],
+            status_label=statuses[disposition.status] if disposition else "",
         )
         if sections and sections[-1].criterion.pk == answer.criterion_id:
             sections[-1].items.append(item)
@@ -291,12 +308,22 @@ def triage_items(answers: list[Answer], feedback_round: FeedbackRound) -> list[T
 
 def triage_page_answers(answers: QuerySet[Answer]) -> QuerySet[Answer]:
     """The triage's answers in natural order of their criteria with everything the page shows:
-    a flat query and two prefetches however many answers."""
+    a flat query and two prefetches however many answers. The frameworks and objectives come
+    as plain lists (``framework_list``, ``objective_list``): the page reads each twice per
+    comment, and a related manager per reading costs more than the reading."""
     return (
         answers.select_related("author", "criterion", "round__group", "referred_to", "disposition")
         .prefetch_related(
-            Prefetch("frameworks", queryset=Framework.objects.order_by("position", "name")),
-            Prefetch("objectives", queryset=RevisionObjective.objects.order_by("number")),
+            Prefetch(
+                "frameworks",
+                queryset=Framework.objects.order_by("position", "name"),
+                to_attr="framework_list",
+            ),
+            Prefetch(
+                "objectives",
+                queryset=RevisionObjective.objects.order_by("number"),
+                to_attr="objective_list",
+            ),
         )
         .order_by("criterion__sort_key", "criterion_id", "round__group__number", "id")
     )

@@ -20,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -213,6 +215,11 @@ def _render_triage(
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Labels made text once: the list is shown in every comment's form.
+    statuses = [
+        (value, str(label))
+        for value, label in DispositionForm.base_fields["status"].choices  # type: ignore[attr-defined]
+    ]
     return render(
         request,
         "feedback/staff/triage.html",
@@ -221,23 +228,45 @@ def _render_triage(
             "state": feedback_round.state(),
             "filter_form": filter_form,
             "sections": _rows(
-                selectors.triage_items(list(page.object_list), feedback_round), posted or {}
+                selectors.triage_items(list(page.object_list), feedback_round),
+                posted or {},
+                statuses,
             ),
             "page": page,
             "query": query.urlencode(),
             "to_publish": selectors.unpublished_dispositions(feedback_round),
-            "statuses": DispositionForm.base_fields["status"].choices,  # type: ignore[attr-defined]
+            "statuses": statuses,
             "posted": posted or {},
+            "form_action": request.get_full_path(),
             "zone": _zone(request),
         },
         status=status,
     )
 
 
-def _rows(sections: list[selectors.TriageSection], posted: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(
+    sections: list[selectors.TriageSection],
+    posted: dict[str, Any],
+    statuses: list[tuple[str, str]],
+) -> list[dict[str, Any]]:
     """Each comment with the values its disposition form shows: what was just sent if that
-    was refused (so nothing typed is lost), the saved disposition otherwise."""
+    was refused (so nothing typed is lost), the saved disposition otherwise. The form's status
+    options are made once per status chosen, not once per comment."""
     ids = posted.get("ids", set())
+    options: dict[str, SafeString] = {}
+
+    def options_for(chosen: str) -> SafeString:
+        if chosen not in options:
+            options[chosen] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (value, " selected" if value == chosen else "", label)
+                    for value, label in statuses
+                ),
+            )
+        return options[chosen]
+
     result = []
     for section in sections:
         rows = []
@@ -252,7 +281,9 @@ def _rows(sections: list[selectors.TriageSection], posted: dict[str, Any]) -> li
             rows.append(
                 {
                     "item": item,
+                    "key": key,  # the answer's id as text, read a dozen times by its markup
                     "status": status,
+                    "options": options_for(status),
                     "response": response,
                     "ticked": bool(posted.get("bulk")) and key in ids,
                 }

@@ -21,7 +21,7 @@ all say the same thing. Its rules:
 Query count is independent of the number of answers: a fixed number of queries per summary
 (tests in ``tests/feedback/test_summaries.py`` pin them).
 
-``summary_fingerprint(kind, obj)`` is a stable sha256 of everything a summary shows, in five
+``summary_fingerprint(kind, obj)`` is a stable sha256 of everything a summary shows, in four
 small queries without building it: cache a generated file under it and build again only when
 it changes. ``Summary.fingerprint`` holds the same value for the summary built.
 """
@@ -35,7 +35,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
@@ -325,15 +325,75 @@ def _people(scope: _Scope) -> QuerySet[ParticipantProfile]:
     )
 
 
+class _Person(NamedTuple):
+    """What a summary shows of a person who answered (the name only with their consent)."""
+
+    user_id: int
+    name_consent: bool
+    name: str  # "" without consent
+    affiliation: str
+    member_name: str | None
+    class_name: str | None
+    class_position: int | None
+    member_region: str | None
+    expert_organisation: str
+    country: str | None
+
+
+@dataclass(frozen=True)
+class _Fingerprint:
+    """The fingerprint of a summary and the rows read to make it that the summary reuses."""
+
+    digest: str
+    rounds: list[tuple[Any, ...]]  # pk, title, group name, group slug, opens, closes, early
+    criteria: list[tuple[Any, ...]]  # pk, reference, title, text (in the summary's order)
+    people: list[_Person]
+
+
 def summary_fingerprint(kind: str, obj: Any) -> str:
-    """A sha256 (hex) of what the summary of ``obj`` shows, in five queries: the rounds, the
+    """A sha256 (hex) of what the summary of ``obj`` shows, in four queries: the rounds, the
     criteria texts, the people's attribution and consent, and aggregates of the answers
     (count, versions, last change) and of their dispositions (decided, published). ``obj`` is a
     FeedbackRound, a (WorkingGroup, DraftDocument) pair or a DraftDocument, as ``kind`` says.
 
     Not covered (rare, and no service does them): renaming a framework, an objective, a
     membership class or the organisation itself."""
+    return _fingerprint(_scope(kind, obj)).digest
+
+
+@dataclass(frozen=True)
+class SummaryVersion:
+    """What a summary shown at a moment depends on: ``key`` is its fingerprint with the state
+    of its rounds then (which changes with time alone, as a round opens or closes). Cache a
+    rendered summary under it; ``summary_for(..., version=)`` builds without reading the
+    fingerprint again."""
+
+    key: str
+    scope: _Scope
+    fingerprint: _Fingerprint
+
+
+def summary_version(kind: str, obj: Any, *, now: datetime.datetime | None = None) -> SummaryVersion:
+    """The version of the summary of ``obj`` at ``now``, in the fingerprint's four queries."""
     scope = _scope(kind, obj)
+    fingerprint = _fingerprint(scope)
+    states = _states(fingerprint.rounds, now or timezone.now())
+    return SummaryVersion(f"{fingerprint.digest}-{states}", scope, fingerprint)
+
+
+def _states(rounds: list[tuple[Any, ...]], now: datetime.datetime) -> str:
+    states = []
+    for _pk, _title, _group, _slug, opens_at, closes_at, closed_early_at in rounds:
+        if closed_early_at is not None or now >= closes_at:
+            states.append("c")
+        elif now < opens_at:
+            states.append("s")
+        else:
+            states.append("o")
+    return "".join(states)
+
+
+def _fingerprint(scope: _Scope) -> _Fingerprint:
     rounds = list(
         scope.rounds()
         .order_by("pk")
@@ -348,8 +408,11 @@ def summary_fingerprint(kind: str, obj: Any) -> str:
         )
     )
     criteria = list(scope.criteria().values_list("pk", "reference", "title", "text"))
-    people = list(
-        _people(scope)
+    # A person's name is read (and goes into the hash) only with consent: the hash changes
+    # when they give or withdraw it, and it carries nothing of a name that may not be shown.
+    people = [
+        _Person._make((*row[:2], row[2].strip() if row[1] else "", *row[3:]))
+        for row in _people(scope)
         .order_by("user_id")
         .values_list(
             "user_id",
@@ -358,31 +421,30 @@ def summary_fingerprint(kind: str, obj: Any) -> str:
             "affiliation",
             "member__name",
             "member__membership_class__name",
+            "member__membership_class__position",
             "member__region",
             "expert_organisation",
             "country",
         )
-    )
-    # A person's name goes into the hash only with consent: the hash changes when they give or
-    # withdraw it, and it carries nothing of a name that may not be shown.
-    people = [(*row[:2], row[2] if row[1] else "", *row[3:]) for row in people]
-    answers = scope.answers().aggregate(
+    ]
+    # The answers and their dispositions (one at most each) in one aggregate.
+    totals = scope.answers().aggregate(
         n=Count("id"),
         ids=Sum("id"),
         versions=Sum("version"),
         changed=Max("updated_at"),
         submitted=Max("submitted_at"),
+        d_n=Count("disposition"),
+        d_ids=Sum("disposition__id"),
+        d_decided=Max("disposition__decided_at"),
+        d_published=Max("disposition__published_at"),
+        d_n_published=Count("disposition", filter=Q(disposition__published_at__isnull=False)),
     )
-    dispositions = Disposition.objects.filter(answer__in=scope.answers()).aggregate(
-        n=Count("id"),
-        ids=Sum("id"),
-        decided=Max("decided_at"),
-        published=Max("published_at"),
-        n_published=Count("id", filter=Q(published_at__isnull=False)),
-    )
+    answers = {k: v for k, v in totals.items() if not k.startswith("d_")}
+    dispositions = {k[2:]: v for k, v in totals.items() if k.startswith("d_")}
     payload = {
         "format": SUMMARY_FORMAT,
-        "kind": kind,
+        "kind": scope.kind,
         "document": [scope.document.pk, scope.document.version_label],
         "group": scope.group.pk if scope.group is not None else None,
         "rounds": rounds,
@@ -392,7 +454,7 @@ def summary_fingerprint(kind: str, obj: Any) -> str:
         "dispositions": sorted(dispositions.items()),
     }
     encoded = json.dumps(_jsonable(payload), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return _Fingerprint(hashlib.sha256(encoded.encode()).hexdigest(), rounds, criteria, people)
 
 
 # --- Building a summary -----------------------------------------------------------------------
@@ -413,36 +475,56 @@ def summary_for_document(document: DraftDocument) -> Summary:
     return _build(_scope(KIND_DOCUMENT, document))
 
 
-def summary_for(kind: str, obj: Any) -> Summary:
-    """The summary of ``obj`` by kind (as ``summary_fingerprint`` takes them)."""
-    return _build(_scope(kind, obj))
+def summary_for(
+    kind: str,
+    obj: Any,
+    *,
+    organisation: Organisation | None = None,
+    version: SummaryVersion | None = None,
+) -> Summary:
+    """The summary of ``obj`` by kind (as ``summary_fingerprint`` takes them). ``organisation``
+    (the tenant at hand) and ``version`` (just read by ``summary_version`` for the same
+    object) save reading them again."""
+    if version is not None:
+        return _build(version.scope, organisation, version.fingerprint)
+    return _build(_scope(kind, obj), organisation)
+
+
+@dataclass(frozen=True)
+class _CriterionRow:
+    pk: int
+    reference: str
+    title: str
+    text: str
 
 
 _IPAF = "ipaf"
 _EXPERT = "expert"
 
 
-def _attribution(profile: ParticipantProfile | None) -> tuple[Attribution, int, str]:
+def _attribution(person: _Person | None) -> tuple[Attribution, int, str]:
     """The attribution of a person, and the sort position and key of their category."""
-    if profile is None:
+    if person is None:
         unknown = _("Unknown")
         return Attribution(unknown, unknown, UNKNOWN, ""), 10_000, unknown
-    person = profile.user.full_name.strip() if profile.name_consent else ""
-    member = profile.member
-    if profile.affiliation == ParticipantProfile.Affiliation.MEMBER and member is not None:
-        klass = member.membership_class
+    name = person.name if person.name_consent else ""
+    if (
+        person.affiliation == ParticipantProfile.Affiliation.MEMBER
+        and person.member_name is not None
+    ):
+        klass = person.class_name or ""
         return (
-            Attribution(member.name, klass.name, member.region or UNKNOWN, person),
-            klass.position,
-            klass.name,
+            Attribution(person.member_name, klass, person.member_region or UNKNOWN, name),
+            person.class_position or 0,
+            klass,
         )
-    region = region_for(str(profile.country) if profile.country else None)
-    if profile.affiliation == _IPAF:
+    region = region_for(str(person.country) if person.country else None)
+    if person.affiliation == _IPAF:
         label = _("Indigenous Peoples Advisory Forum")
-        return Attribution(label, label, region, person), 9_000, label
+        return Attribution(label, label, region, name), 9_000, label
     category = _("Technical expert")
-    organisation = profile.expert_organisation.strip() or category
-    return Attribution(organisation, category, region, person), 9_001, category
+    organisation = person.expert_organisation.strip() or category
+    return Attribution(organisation, category, region, name), 9_001, category
 
 
 def _region_order(region: str) -> tuple[int, str]:
@@ -464,36 +546,48 @@ def _tallies(
     )
 
 
-def _build(scope: _Scope) -> Summary:
-    fingerprint = summary_fingerprint(scope.kind, _scope_object(scope))
-    organisation = Organisation.objects.get(pk=scope.organisation_id)
+def _build(
+    scope: _Scope,
+    organisation: Organisation | None = None,
+    fingerprint: _Fingerprint | None = None,
+) -> Summary:
+    # The fingerprint's rounds and criteria are the summary's: read once.
+    if fingerprint is None:
+        fingerprint = _fingerprint(scope)
+    if organisation is None or organisation.pk != scope.organisation_id:
+        organisation = Organisation.objects.get(pk=scope.organisation_id)
     now = timezone.now()
 
-    rounds = list(scope.rounds().select_related("group").order_by("opens_at", "id"))
-    round_infos = tuple(
-        RoundInfo(
-            pk=r.pk,
-            title=r.title,
-            group_name=r.group.name,
-            group_slug=r.group.slug,
-            opens_at=r.opens_at,
-            closes_at=r.closed_at,
-            state=r.state(now),
-            state_label=str(FeedbackRound.State(r.state(now)).label),
+    round_infos = []
+    for pk, title, group_name, group_slug, opens_at, closes_at, closed_early_at in sorted(
+        fingerprint.rounds, key=lambda row: (row[4], row[0])
+    ):
+        state = FeedbackRound(
+            opens_at=opens_at, closes_at=closes_at, closed_early_at=closed_early_at
+        ).state(now)
+        round_infos.append(
+            RoundInfo(
+                pk=pk,
+                title=title,
+                group_name=group_name,
+                group_slug=group_slug,
+                opens_at=opens_at,
+                closes_at=closed_early_at or closes_at,
+                state=state,
+                state_label=str(FeedbackRound.State(state).label),
+            )
         )
-        for r in rounds
-    )
-    criteria = list(scope.criteria())
+    criteria = [
+        _CriterionRow(pk, reference, title, text)
+        for pk, reference, title, text in fingerprint.criteria
+    ]
 
-    # Attribution of every person who submitted an answer: one query.
-    profiles = {
-        p.user_id: p for p in _people(scope).select_related("user", "member__membership_class")
-    }
+    # Attribution of every person who submitted an answer: read with the fingerprint.
     attributions: dict[int, Attribution] = {}
     class_order: dict[str, tuple[int, str]] = {}
-    for user_id, profile in profiles.items():
-        attribution, position, key = _attribution(profile)
-        attributions[user_id] = attribution
+    for person in fingerprint.people:
+        attribution, position, key = _attribution(person)
+        attributions[person.user_id] = attribution
         class_order[attribution.membership_class] = (position, key)
     fallback, fallback_position, fallback_key = _attribution(None)
 
@@ -503,10 +597,18 @@ def _build(scope: _Scope) -> Summary:
             return fallback
         return attributions[user_id]
 
-    # Counts: one flat query of (author, group) per answer.
-    rows = list(
-        scope.answers().values_list("author_id", "round__group__number", "round__group__name")
+    # Counts and ratings per criterion: one flat query of (author, group, criterion, ratings)
+    # per answer, counted here.
+    answer_rows = list(
+        scope.answers().values_list(
+            "author_id",
+            "round__group__number",
+            "round__group__name",
+            "criterion_id",
+            *Answer.SCALES,
+        )
     )
+    rows = [row[:3] for row in answer_rows]
     respondents = len({author for author, _number, _name in rows})
     group_keys = {(number, name) for _a, number, name in rows}
     by_group = _tallies(
@@ -526,36 +628,35 @@ def _build(scope: _Scope) -> Summary:
         {region: region for _a, region in region_rows},
     )
 
-    # Ratings per criterion: one grouped query.
-    aggregates: dict[str, Any] = {"n": Count("id")}
-    for scale in Answer.SCALES:
-        for value in (0, *SCALE_VALUES):
-            aggregates[f"{scale}_{value}"] = Count("id", filter=Q(**{scale: value}))
-    ratings = {
-        row["criterion_id"]: row
-        for row in scope.answers().values("criterion_id").annotate(**aggregates).order_by()
-    }
+    ratings: dict[int, Counter[str]] = defaultdict(Counter)
+    for answer_row in answer_rows:
+        counts = ratings[answer_row[3]]
+        counts["n"] += 1
+        for scale, value in zip(Answer.SCALES, answer_row[4:], strict=True):
+            if value is not None:
+                counts[f"{scale}_{value}"] += 1
     scale_labels = {
         "relevance": _("Relevance"),
         "clarity": _("Clarity"),
         "feasibility": _("Feasibility of implementation"),
     }
 
-    # Frameworks cited per criterion: one grouped query.
+    # Frameworks cited, per criterion and per answer: one flat query.
     cited: dict[int, Counter[str]] = defaultdict(Counter)
-    for row in (
+    frameworks_of: dict[int, list[str]] = defaultdict(list)
+    for answer_id, criterion_id, name in (
         Answer.frameworks.through.objects.filter(answer__in=scope.answers())
-        .values("answer__criterion_id", "framework__name")
-        .annotate(n=Count("id"))
-        .order_by()
+        .order_by("framework__position", "framework__name", "framework_id")
+        .values_list("answer_id", "answer__criterion_id", "framework__name")
     ):
-        cited[row["answer__criterion_id"]][row["framework__name"]] += row["n"]
+        cited[criterion_id][name] += 1
+        frameworks_of[answer_id].append(name)
 
-    # The comments: one flat query, and one each for their frameworks and objectives (read as
-    # plain values: a few hundred comments build in milliseconds, not model instances).
     with_words = scope.answers().filter(
         ~Q(comment="") | ~Q(proposed_change="") | ~Q(risks_opportunities="")
     )
+    # The comments: one flat query, and one for their objectives (read as plain values: a few
+    # hundred comments build in milliseconds, not model instances).
     comment_rows = list(
         with_words.order_by(
             "criterion__sort_key", "criterion_id", "round__group__number", "submitted_at", "id"
@@ -578,13 +679,6 @@ def _build(scope: _Scope) -> Summary:
             "disposition__published_at",
         )
     )
-    frameworks_of: dict[int, list[str]] = defaultdict(list)
-    for answer_id, name in (
-        Answer.frameworks.through.objects.filter(answer__in=with_words)
-        .order_by("framework__position", "framework__name", "framework_id")
-        .values_list("answer_id", "framework__name")
-    ):
-        frameworks_of[answer_id].append(name)
     objectives_of: dict[int, list[str]] = defaultdict(list)
     for answer_id, number, objective_title in (
         Answer.objectives.through.objects.filter(answer__in=with_words)
@@ -632,7 +726,7 @@ def _build(scope: _Scope) -> Summary:
     criterion_summaries = []
     all_cited: Counter[str] = Counter()
     for criterion in criteria:
-        row = ratings.get(criterion.pk, {})
+        row = ratings.get(criterion.pk, Counter())
         all_cited.update(cited.get(criterion.pk, Counter()))
         criterion_summaries.append(
             CriterionSummary(
@@ -640,13 +734,13 @@ def _build(scope: _Scope) -> Summary:
                 reference=criterion.reference,
                 title=criterion.title,
                 text=criterion.text,
-                answers=row.get("n", 0),
+                answers=row["n"],
                 ratings=tuple(
                     Distribution(
                         scale=scale,
                         label=scale_labels[scale],
-                        counts=tuple(row.get(f"{scale}_{v}", 0) for v in SCALE_VALUES),  # type: ignore[arg-type]
-                        no_view=row.get(f"{scale}_0", 0),
+                        counts=tuple(row[f"{scale}_{v}"] for v in SCALE_VALUES),  # type: ignore[arg-type]
+                        no_view=row[f"{scale}_0"],
                     )
                     for scale in Answer.SCALES
                 ),
@@ -710,8 +804,8 @@ def _build(scope: _Scope) -> Summary:
         document_pk=scope.document.pk,
         object_pk=scope.round.pk if scope.round is not None else scope.document.pk,
         group_slug=scope.group.slug if scope.group is not None and scope.kind == KIND_GROUP else "",
-        rounds=round_infos,
-        fingerprint=fingerprint,
+        rounds=tuple(round_infos),
+        fingerprint=fingerprint.digest,
         generated_at=now,
         respondents=respondents,
         answers=len(rows),
@@ -724,14 +818,6 @@ def _build(scope: _Scope) -> Summary:
         referrals=referrals,
         participation=participation,
     )
-
-
-def _scope_object(scope: _Scope) -> Any:
-    if scope.kind == KIND_ROUND:
-        return scope.round
-    if scope.kind == KIND_GROUP:
-        return (scope.group, scope.document)
-    return scope.document
 
 
 # --- The committee's list of summaries --------------------------------------------------------

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from asi_wg.models import AuditEntry, Organisation, OrganisationRole, User
@@ -451,21 +451,26 @@ def non_attendance_flags(
     recorded meeting, since their seat started) are at least ``organisation.missed_meetings_flag``
     absences in a row without apologies, in groups with applicants waiting. A meeting whose
     attendance is not yet recorded is skipped; a present or apologies mark, or none, ends the
-    run. Six queries whatever the number of groups and people."""
+    run. Five queries whatever the number of groups and people."""
     now = now or timezone.now()
     threshold = organisation.missed_meetings_flag
-    waiting = set(
-        Application.objects.filter(
-            group__organisation=organisation, status__in=Application.POOL
-        ).values_list("group_id", flat=True)
-    )
-    if not waiting:
-        return []
+    # The seats held in groups with applicants waiting: one query.
     seats = list(
-        Seat.objects.filter(group_id__in=waiting, ended_at__isnull=True)
+        Seat.objects.filter(
+            Exists(
+                Application.objects.filter(
+                    group_id=OuterRef("group_id"), status__in=Application.POOL
+                )
+            ),
+            group__organisation=organisation,
+            ended_at__isnull=True,
+        )
         .select_related("holder", "group")
         .order_by("group__number", "holder__full_name", "holder__email")
     )
+    if not seats:
+        return []
+    waiting = {seat.group_id for seat in seats}
     recorded = list(
         Meeting.objects.filter(
             held(now),

@@ -174,6 +174,12 @@ class RegionFilter(admin.SimpleListFilter):
         return queryset.filter(region=self.value()) if self.value() else queryset
 
 
+def _country_name(obj: Member | ParticipantProfile) -> str | None:
+    # The name straight from the code: the admin's display of a field with choices builds all
+    # 250 countries' choices twice for every row (60% of the Members list's time).
+    return obj.country.name if obj.country else None
+
+
 @admin.register(Member, site=tenant_admin_site)
 class MemberAdmin(TenantModelAdmin):
     form = UniqueNameForm
@@ -183,7 +189,7 @@ class MemberAdmin(TenantModelAdmin):
     list_display = (
         "name",
         "membership_class",
-        "country",
+        "country_name",
         "region",
         "size_band",
         "perspective",
@@ -212,6 +218,10 @@ class MemberAdmin(TenantModelAdmin):
         "joined_on",
         "name_in_publications",
     )
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, member: Member) -> str | None:
+        return _country_name(member)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A Member's seats and representatives are history: a Member who leaves is marked as no
@@ -276,7 +286,7 @@ class ParticipantProfileAdmin(ReadOnlyTenantAdmin):
         "affiliation",
         "member",
         "expert_organisation",
-        "country",
+        "country_name",
         "name_consent",
         "expert_invited_at",
     )
@@ -284,6 +294,11 @@ class ParticipantProfileAdmin(ReadOnlyTenantAdmin):
     list_select_related = ("user", "member", "organisation")  # str(profile) names both
     search_fields = ("user__email", "user__full_name", "member__name", "expert_organisation")
     actions = ["invite_as_expert"]
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, profile: ParticipantProfile) -> str | None:
+        return _country_name(profile)
+
     readonly_fields = (
         "email",
         "full_name",

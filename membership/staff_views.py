@@ -98,7 +98,11 @@ def _render_workbench(
             "workbench": workbench,
             "bulk_form": bulk_form,
             "selected_ids": bulk_form.selected_ids() if bulk_form.is_bound else set(),
-            "end_form": SeatEndForm(),
+            # Made text once: every seat's form lists them.
+            "end_reasons": [
+                (value, str(label))
+                for value, label in SeatEndForm.base_fields["reason"].choices  # type: ignore[attr-defined]
+            ],
             "cap_form": SeatCapForm(initial={"seat_cap": group.seat_cap}),
             "charts": _charts(workbench),
             "weights": DEFAULT_WEIGHTS,

@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from django.db.models import Prefetch
+
+from asi_wg.choices import choice_labels
 from groups.models import FocusArea, WorkingGroup
 from membership import regions
 from membership.models import (
@@ -202,6 +206,14 @@ class ApplicantRow:
     other_groups: list[str]
     offered_groups: list[str] = field(default_factory=list)
     """Other groups in which the Member holds an open offer (listed apart from its seats)."""
+    status_label: str = ""
+    affiliation_label: str = ""  # the applicant's affiliation
+
+    @property
+    def key(self) -> str:
+        """The application's id as text: the page's markup reads it several times per row, and
+        a number is localised at each reading."""
+        return str(self.application.pk)
 
     @property
     def in_pool(self) -> bool:
@@ -223,6 +235,12 @@ class HolderRow:
     offer: Offer | None
     application: Application | None
     traits: Traits
+    affiliation_label: str = ""  # the seat's affiliation, or the offer's applicant's
+
+    @property
+    def key(self) -> str:
+        """The seat's id as text (see ``ApplicantRow.key``)."""
+        return str(self.seat.pk) if self.seat is not None else ""
 
 
 @dataclass
@@ -236,14 +254,15 @@ class Workbench:
     dimensions: list[Dimension]
     focus_areas: list[FocusArea]
 
-    @property
+    # Read several times by the page: worked out once.
+    @cached_property
     def waiting_rows(self) -> list[ApplicantRow]:
         return sorted(
             (r for r in self.rows if r.waiting_position is not None),
             key=lambda r: r.waiting_position or 0,
         )
 
-    @property
+    @cached_property
     def proposed_rows(self) -> list[ApplicantRow]:
         by_id = {row.application.pk: row for row in self.rows}
         return [by_id[i] for i in self.slate.application_ids]
@@ -306,7 +325,7 @@ class _GroupRows:
             application.profile,
             application.profile.member,
             self.segments,
-            (area.pk for area in application.focus_areas.all()),
+            (area.pk for area in application.chosen_focus_areas),  # type: ignore[attr-defined]
         )
 
 
@@ -320,7 +339,9 @@ def _read_group(group: WorkingGroup) -> _GroupRows:
             | {Application.Status.OFFERED, Application.Status.SEATED},
         )
         .select_related("applicant", "profile__member__membership_class")
-        .prefetch_related("focus_areas")
+        # A plain list on each application: a related manager per reading costs more than the
+        # reading (the page reads them twice per row).
+        .prefetch_related(Prefetch("focus_areas", to_attr="chosen_focus_areas"))
         .order_by("-priority", "applied_at", "id")
     )
     seats = list(
@@ -392,6 +413,7 @@ def _offered_elsewhere(group: WorkingGroup, member_ids: set[int]) -> dict[int, d
 
 
 def _seat_rows(rows: _GroupRows) -> list[HolderRow]:
+    affiliations = choice_labels(Seat, "affiliation")
     seat_rows = []
     for seat in rows.seats:
         application = rows.applications.get(seat.application_id) if seat.application_id else None
@@ -401,18 +423,31 @@ def _seat_rows(rows: _GroupRows) -> list[HolderRow]:
             traits = _member_traits(seat.member, rows.segments)
         else:
             traits = Traits(perspective=IPAF if seat.affiliation == IPAF else EXPERT)
-        seat_rows.append(HolderRow(seat=seat, offer=None, application=application, traits=traits))
+        seat_rows.append(
+            HolderRow(
+                seat=seat,
+                offer=None,
+                application=application,
+                traits=traits,
+                affiliation_label=affiliations[seat.affiliation],
+            )
+        )
     return seat_rows
 
 
 def _offer_rows(rows: _GroupRows) -> list[HolderRow]:
+    affiliations = choice_labels(ParticipantProfile, "affiliation")
     offer_rows = []
     for offer in rows.offers:
         application = rows.applications[offer.application_id]
         offer.application = application
         offer_rows.append(
             HolderRow(
-                seat=None, offer=offer, application=application, traits=rows.traits_of(application)
+                seat=None,
+                offer=offer,
+                application=application,
+                traits=rows.traits_of(application),
+                affiliation_label=affiliations[application.profile.affiliation],
             )
         )
     return offer_rows
@@ -492,9 +527,11 @@ def _applicant_rows(rows: _GroupRows, data: SelectionInput, slate: Slate) -> lis
     def groups(by_member: Mapping[int, Mapping[int, str]], member_id: int | None) -> list[str]:
         return sorted(by_member.get(member_id, {}).values()) if member_id else []
 
+    statuses = choice_labels(Application, "status")
+    affiliations = choice_labels(ParticipantProfile, "affiliation")
     applicant_rows = [
         ApplicantRow(
-            application=rows.applications[c.application_id],
+            application=(application := rows.applications[c.application_id]),
             candidate=c,
             checks=checks[c.application_id],
             proposal=proposals.get(c.application_id),
@@ -502,6 +539,8 @@ def _applicant_rows(rows: _GroupRows, data: SelectionInput, slate: Slate) -> lis
             waiting_position=positions.get(c.application_id),
             other_groups=groups(rows.seated_elsewhere, c.member_id),
             offered_groups=groups(rows.offered_elsewhere, c.member_id),
+            status_label=statuses[application.status],
+            affiliation_label=affiliations[application.profile.affiliation],
         )
         for c in data.candidates
     ]

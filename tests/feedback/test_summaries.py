@@ -469,15 +469,15 @@ def test_the_summaries_query_count_does_not_grow_with_the_answers(
         feedback_round = FeedbackRound.objects.select_related("group", "document").get(
             pk=c.round.pk
         )
-        with django_assert_num_queries(16):
+        with django_assert_num_queries(10):
             summary = summaries.summary_for_round(feedback_round)
         assert summary.answers == size
         assert summary.comments == size
-        with django_assert_num_queries(16):
+        with django_assert_num_queries(10):
             summaries.summary_for_group(c.group, c.document)
-        with django_assert_num_queries(16):
+        with django_assert_num_queries(10):
             summaries.summary_for_document(c.document)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             summaries.summary_fingerprint("document", c.document)
 
 

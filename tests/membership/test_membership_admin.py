@@ -171,6 +171,7 @@ def test_member_list_shows_this_tenants_members_with_region_and_filters(
     listing = page_text(secretariat_client, f"{ADMIN}/member/")
     assert "Forest Friends" in listing
     assert "Latin America and the Caribbean" in listing
+    assert "Brazil" in listing  # the country's name, not its code
     assert "Water Works" not in listing
     assert "Import" in listing
     assert "Export" in listing
