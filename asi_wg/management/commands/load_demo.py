@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from asi_wg.demo import DEMO_PASSWORD, load_all, load_scale
 
@@ -42,6 +43,11 @@ class Command(BaseCommand):
         if count > 0:
             started = time.monotonic()
             made = load_scale(count)
+            if made and connection.vendor == "postgresql":
+                # Bulk inserts leave the planner without statistics until autovacuum comes round:
+                # without them it picks sequential scans and nested loops (47 ms for a 1 ms query).
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Scale data ready: {count} synthetic tenants, {len(made)} made now "
