@@ -39,6 +39,7 @@ from import_export.tmp_storages import MediaStorage
 from asi_wg.audit import audit_record
 from asi_wg.exports import SafeCSV, SafeXLSX
 from asi_wg.models import OrganisationRole
+from asi_wg.parsing import is_id
 
 
 def _to_sign_in(request: HttpRequest) -> HttpResponseRedirect:
@@ -264,9 +265,7 @@ class TenantModelAdmin(AccessibleAdminMixin, ImportExportModelAdmin):
                     ),
                 )
                 return redirect(self._admin_url("import"))
-            if form.errors or not (
-                posted.isdigit() and int(posted) < len(self.get_import_formats())
-            ):
+            if form.errors or not (is_id(posted) and int(posted) < len(self.get_import_formats())):
                 messages.error(
                     request, _("This import cannot be confirmed. Upload the file again.")
                 )

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
+from asi_wg.parsing import is_id
 from feedback import iso, selectors, services, summaries, synopsis
 from feedback.models import DraftDocument, FeedbackRound
 from feedback.staff_forms import DispositionForm, ExtendForm, SynopsisForm, TriageFilterForm
@@ -298,7 +299,7 @@ def _dispositions_post(request: HttpRequest, feedback_round: FeedbackRound) -> H
     form = DispositionForm(request.POST)
     posted: dict[str, Any] = {
         "bulk": bulk,
-        "ids": {value for value in raw if value.isdigit()},
+        "ids": {value for value in raw if is_id(value)},
         "status": request.POST.get("status", ""),
         "response": request.POST.get("response", ""),
     }
@@ -306,7 +307,7 @@ def _dispositions_post(request: HttpRequest, feedback_round: FeedbackRound) -> H
     answers: list[Any] = []
     if not raw:
         error = _("Tick at least one comment.")
-    elif any(not value.isdigit() for value in raw):
+    elif not all(is_id(value) for value in raw):
         error = _("Some of the chosen comments are not in this round's triage.")
     elif not form.is_valid():
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)

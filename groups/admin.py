@@ -26,6 +26,7 @@ from asi_wg.admin_sites import (
 from asi_wg.audit import audit_record
 from asi_wg.errors import DomainError
 from asi_wg.models import AuditEntry, Organisation, OrganisationRole, OrganisationSettings, User
+from asi_wg.parsing import is_id
 from asi_wg.urls_helpers import root_reverse
 from groups import selectors, services
 from groups.forms import ExtensionDecideForm, ExtensionProposeForm
@@ -288,7 +289,7 @@ class PhaseExtensionAdmin(TenantModelAdmin):
         extra_context = extra_context or {}
         extra_context["decide_url"] = (
             reverse("tenant_admin:groups_phaseextension_decide", args=[object_id])
-            if object_id.isdigit()
+            if is_id(object_id)
             else None
         )
         return super().change_view(request, object_id, form_url, extra_context)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
+from asi_wg.parsing import as_whole_number
 from meetings import markdown, resources, selectors, services
 from meetings.attendance_reports import MAX_BYTES, ReportInvalid
 from meetings.models import Attendance, Meeting
@@ -30,7 +31,7 @@ from membership import services as membership_services
 from membership.models import Seat
 from membership.staff_views import secretariat_required
 
-STATUS_FIELD = re.compile(r"^status-(\d+)$")
+STATUS_FIELD = re.compile(r"^status-([0-9]{1,18})$")
 
 
 def _organisation(request: HttpRequest) -> Organisation:
@@ -135,10 +136,10 @@ def attendance_register(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
         posted[person_id] = (status, text)
         minutes: int | None = None
         if text:
-            if not text.isdigit() or int(text) > 1440:
+            minutes = as_whole_number(text, maximum=1440)
+            if minutes is None:
                 errors[person_id] = _("Enter whole minutes from 0 to 1,440.")
                 continue
-            minutes = int(text)
         if status != Attendance.Status.PRESENT and minutes:
             errors[person_id] = _("Minutes are recorded only for people present.")
             continue

@@ -32,6 +32,7 @@ from asi_wg.admin_sites import (
 )
 from asi_wg.errors import DomainError
 from asi_wg.models import User
+from asi_wg.parsing import is_id
 from membership import services
 from membership.models import (
     AntitrustPolicy,
@@ -327,7 +328,7 @@ class ParticipantProfileAdmin(ReadOnlyTenantAdmin):
     def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         # Django filters by the posted ids as they come: a non-number would be a 500.
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        if not all(pk.isdigit() for pk in selected):
+        if not all(is_id(pk) for pk in selected):
             self.message_user(request, _("Select profiles from the list."), messages.WARNING)
             return None
         return super().response_action(request, queryset)

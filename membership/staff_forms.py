@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from asi_wg.models import User
+from asi_wg.parsing import is_id
 from membership import services
 from membership.models import Application, Seat
 from membership.selection import verification
@@ -92,7 +93,7 @@ class BulkActionForm(forms.Form):
         if hasattr(self, "cleaned_data") and "applications" in self.cleaned_data:
             return {a.pk for a in self.cleaned_data["applications"]}
         values = self.data.getlist("applications") if hasattr(self.data, "getlist") else []
-        return {int(v) for v in values if str(v).isdigit()}
+        return {int(v) for v in values if is_id(v)}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -240,6 +240,15 @@ def test_crafted_disposition_posts_are_refused_and_change_nothing(
             "not in this round's triage",
         ),
         "not an id": ({"answers": ["1 OR 1=1"], "status": "noted"}, "not in this round's triage"),
+        # "²".isdigit() is true, and int() refuses it.
+        "a superscript digit": (
+            {"answers": [triage.own.pk, "²"], "status": "noted"},
+            "not in this round's triage",
+        ),
+        "an id beyond any column": (
+            {"answers": ["9" * 30], "status": "noted"},
+            "not in this round's triage",
+        ),
         "unknown status": (
             {"answers": [triage.own.pk], "status": "approved"},
             "Choose one of the dispositions offered.",

@@ -140,6 +140,14 @@ def test_the_register_page_prefills_apologies_and_saves_the_form(
     assert response.status_code == 400
     assert "Enter whole minutes from 0 to 1,440." in response.content.decode()
     assert statuses(meeting) == {}
+    # Text that str.isdigit() takes for a number, and int() or the database does not.
+    for minutes in ("²", "9" * 30, "1441"):
+        response = client.post(url, {f"status-{ana.pk}": "present", f"minutes-{ana.pk}": minutes})
+        assert response.status_code == 400, minutes
+        assert "Enter whole minutes from 0 to 1,440." in response.content.decode(), minutes
+    response = client.post(url, {f"status-{'9' * 30}": "present"})
+    assert response.status_code in (302, 400)
+    assert statuses(meeting) == {}
 
     response = client.post(
         url,
