@@ -114,9 +114,16 @@ def answer_content(answer: Answer) -> dict[str, Any]:
     return content
 
 
+#: How far ahead a round may open or close. A consultation runs for weeks; a time typed years
+#: ahead is a slip, and one near the year 9999 cannot be shown in every time zone (a 500).
+FURTHEST_AHEAD = datetime.timedelta(days=3 * 366)
+
+
 def _aware(moment: datetime.datetime, what: str) -> None:
     if timezone.is_naive(moment):
         raise DomainError(_("The %(what)s time needs its time zone.") % {"what": what})
+    if moment - timezone.now() > FURTHEST_AHEAD:
+        raise DomainError(_("Choose a %(what)s time within three years from now.") % {"what": what})
 
 
 def _lock_round(feedback_round: FeedbackRound) -> FeedbackRound:

@@ -119,6 +119,13 @@ def test_extend_to_a_chosen_time_in_the_staff_members_zone(
     # Earlier than the current closing time, or not a time: refused, nothing changed.
     for value, message in [
         ("2020-01-01T10:00", "Choose a closing time later than both now and the current one."),
+        # In New York, the last hour of 9999 is in the year 10000 in UTC: no 500, and no round
+        # that closes where no participant's page can show it.
+        ("9999-12-31T23:00", "Choose a closing time within three years from now."),
+        (
+            (timezone.now() + datetime.timedelta(days=3 * 366 + 2)).strftime("%Y-%m-%dT%H:%M"),
+            "Choose a closing time within three years from now.",
+        ),
         ("next tuesday", "Enter a date and time"),
         ("", "Choose the new closing date and time."),
     ]:
