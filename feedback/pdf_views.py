@@ -137,6 +137,8 @@ def pdf_status(request: HttpRequest, file_id: int) -> HttpResponse:
     summary_file = _file(request, file_id)
     context: dict[str, Any] = {
         "file": summary_file,
+        "superseded": summary_file.status == SummaryFile.Status.READY
+        and not summary_files.is_current(summary_file),
         "zone": cast(User, request.user).time_zone or "UTC",
         **_addresses(summary_file),
     }
@@ -153,7 +155,12 @@ def pdf_status(request: HttpRequest, file_id: int) -> HttpResponse:
 @committee_required
 def pdf_download(request: HttpRequest, file_id: int) -> HttpResponseBase:
     summary_file = _file(request, file_id)
-    if summary_file.status != SummaryFile.Status.READY or not summary_file.file:
+    if (
+        summary_file.status != SummaryFile.Status.READY
+        or not summary_file.file
+        or not summary_files.is_current(summary_file)
+    ):
+        # Not ready, or made from feedback that has changed since: its page says which.
         return redirect(status_url(summary_file))
     response = FileResponse(
         summary_file.file.open("rb"),

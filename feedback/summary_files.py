@@ -108,6 +108,18 @@ def subject_of(summary_file: SummaryFile) -> Subject:
     )
 
 
+def is_current(summary_file: SummaryFile) -> bool:
+    """Whether the file shows what its summary shows now. A file made before an answer, a
+    disposition or a person's consent changed is never served: it may name someone who has since
+    withdrawn their consent."""
+    try:
+        subject = subject_of(summary_file)
+    except UnknownSummary:
+        return False
+    current = summaries.summary_fingerprint(summary_file.kind, subject.target)
+    return current == summary_file.fingerprint
+
+
 def summary_file_request(
     *,
     organisation: Organisation,

@@ -19,6 +19,7 @@ from asi_wg.models import Organisation, OrganisationRole, User
 from feedback import pdf, services, summary_files
 from feedback.models import Answer, SummaryFile
 from groups import services as group_services
+from membership import services as membership_services
 from membership.models import ParticipantProfile
 from tests.factories import UserFactory
 from tests.feedback.conftest import Consultation
@@ -594,3 +595,35 @@ def test_the_demo_committee_has_the_closed_rounds_pdf_ready(
     text = flat(" ".join(pdf_pages(b"".join(response.streaming_content))))  # type: ignore[attr-defined]
     assert "Draft for the Standards Committee, confidential" in text
     assert CLOSED_TITLE in text
+
+
+def test_a_pdf_made_before_consent_was_withdrawn_is_no_longer_served(
+    filled: Filled, secretariat: User
+) -> None:
+    c = filled.consultation
+    organisation = c.group.organisation
+    made = request_pdf(filled, secretariat)
+    member = client_for(make_committee(organisation))
+    download = f"/alu/committee/summaries/pdf/files/{made.pk}/download.pdf"
+    status = f"/alu/committee/summaries/pdf/files/{made.pk}/"
+    response = member.get(download)
+    assert response.status_code == 200
+    assert CONSENTING in flat(" ".join(pdf_pages(b"".join(response.streaming_content))))
+
+    with scope(organisation=organisation):
+        membership_services.profile_save(
+            organisation=organisation, user=c.participant, data={"name_consent": False}
+        )
+
+    # The file still names her: it is not served, and its page offers the current version.
+    response = member.get(download)
+    assert response.status_code == 302
+    assert response["Location"] == status
+    page = member.get(status).content.decode()
+    assert "has changed since it was prepared" in page
+    assert "download.pdf" not in page
+    current = request_pdf(filled, secretariat)
+    assert current.pk != made.pk
+    response = member.get(f"/alu/committee/summaries/pdf/files/{current.pk}/download.pdf")
+    assert response.status_code == 200
+    assert CONSENTING not in flat(" ".join(pdf_pages(b"".join(response.streaming_content))))
