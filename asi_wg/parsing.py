@@ -18,11 +18,6 @@ def is_id(text: object) -> bool:
     return isinstance(text, str) and _ID.fullmatch(text) is not None
 
 
-def as_id(text: object) -> int | None:
-    """The id ``text`` names, or None when it is not one."""
-    return int(text) if is_id(text) else None  # type: ignore[arg-type]
-
-
 def as_whole_number(text: str, *, maximum: int) -> int | None:
     """A whole number from 0 to ``maximum`` written in ASCII digits, or None."""
     if not re.fullmatch(r"[0-9]{1,9}", text):
