@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -83,6 +83,19 @@ class AnswerConflict(DomainError):
 
 class DispositionPublished(DomainError):
     default_message = _("This disposition is published and no longer changes.")
+
+
+class DispositionChanged(DomainError):
+    """Someone else saved a disposition of these comments after the page being sent was
+    loaded: writing would silently replace their decision."""
+
+    default_message = _("Another member of the secretariat changed this disposition meanwhile.")
+
+
+def disposition_seen(disposition: Disposition | None) -> str:
+    """What a triage page remembers of the disposition it showed, to send back with a change:
+    when it was decided ("" for none yet)."""
+    return disposition.decided_at.isoformat() if disposition and disposition.decided_at else ""
 
 
 # The fields each question fills in.
@@ -459,9 +472,12 @@ def disposition_set(
     status: str,
     response: str,
     acting_user: User,
+    seen: Mapping[int, str] | None = None,
 ) -> list[Disposition]:
     """Give the same disposition and response to each answer (one or many: bulk triage). All or
-    nothing: if one answer's disposition is already published, none is written."""
+    nothing: if one answer's disposition is already published, none is written. ``seen`` maps
+    answer ids to ``disposition_seen`` of what the sender's page showed; if another decision was
+    saved since for any of them, ``DispositionChanged`` and none is written."""
     if status not in Disposition.Status.values:
         raise DomainError(_("Choose a disposition."))
     if not answers:
@@ -476,6 +492,28 @@ def disposition_set(
     if any(d.published_at is not None for d in existing.values()):
         raise DispositionPublished(
             _("Some of these dispositions are published and no longer change. Nothing was saved.")
+        )
+    changed = [
+        existing[pk]
+        for pk in ids
+        if seen is not None
+        and pk in seen
+        and pk in existing
+        and seen[pk] != disposition_seen(existing[pk])
+    ]
+    if changed:
+        latest = max(changed, key=lambda d: d.decided_at)
+        raise DispositionChanged(
+            _(
+                "Another member of the secretariat saved a disposition of %(n)d of these "
+                "comments after you opened the page (the latest: “%(status)s”%(response)s). "
+                "What you chose is kept below: save again to replace theirs."
+            )
+            % {
+                "n": len(changed),
+                "status": latest.get_status_display(),
+                "response": f", “{latest.response}”" if latest.response else "",
+            }
         )
     now = timezone.now()
     response = response.strip()

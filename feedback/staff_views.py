@@ -286,6 +286,7 @@ def _rows(
                     "status": status,
                     "options": options_for(status),
                     "response": response,
+                    "seen": services.disposition_seen(disposition),
                     "ticked": bool(posted.get("bulk")) and key in ids,
                 }
             )
@@ -323,6 +324,13 @@ def _dispositions_post(request: HttpRequest, feedback_round: FeedbackRound) -> H
                 status=form.cleaned_data["status"],
                 response=form.cleaned_data["response"],
                 acting_user=_user(request),
+                # What the page showed of each comment's disposition: a decision saved by
+                # someone else since is not silently replaced.
+                seen={
+                    answer.pk: request.POST[f"seen-{answer.pk}"]
+                    for answer in answers
+                    if f"seen-{answer.pk}" in request.POST
+                },
             )
         except DomainError as refused:
             error = str(refused)

@@ -480,3 +480,56 @@ def test_the_rounds_list_costs_the_same_for_1_or_30_rounds(
     assert page.count("/triage") == 0
     assert page.count('<tr id="round-') == size + 1
     assert count == expected
+
+
+def _seen(page: str, answer: Answer) -> str:
+    """The value of the hidden "seen" field of the answer's own disposition form."""
+    form = page[page.index(f'name="answers" value="{answer.pk}"') :]
+    start = form.index(f'name="seen-{answer.pk}" value="') + len(f'name="seen-{answer.pk}" value="')
+    return form[start : form.index('"', start)]
+
+
+def test_a_page_opened_before_a_colleagues_decision_does_not_silently_replace_it(
+    triage: Triage, secretariat_client: Client, org: Organisation
+) -> None:
+    colleague = client_for(make_secretariat(org, email="bob@alu.example"))
+    mine = secretariat_client.get(triage.url).content.decode()
+    theirs = colleague.get(triage.url).content.decode()
+    key = triage.own.pk
+    careful = "A careful two-paragraph response that took half an hour."
+    saved = secretariat_client.post(
+        triage.url,
+        {
+            "answers": [key],
+            f"seen-{key}": _seen(mine, triage.own),
+            "status": "accepted_modified",
+            "response": careful,
+        },
+    )
+    assert saved.status_code == 302
+
+    # Bob's page still shows no disposition: his save is refused, and says what Alice chose.
+    stale = {"answers": [key], f"seen-{key}": _seen(theirs, triage.own), "status": "noted"}
+    refused = colleague.post(triage.url, {**stale, "response": "Noted."})
+    assert refused.status_code == 400
+    page = html.unescape(refused.content.decode())
+    assert "after you opened the page" in page
+    assert careful in page
+    assert "Nothing was saved." in page
+    with scopes_disabled():
+        assert Disposition.objects.get(answer=triage.own).response == careful
+    # His text is kept, and the refreshed page knows Alice's decision: saving again replaces it.
+    assert "Noted.</textarea>" in refused.content.decode()
+    again = {"answers": [key], f"seen-{key}": _seen(refused.content.decode(), triage.own)}
+    assert (
+        colleague.post(triage.url, {**again, "status": "noted", "response": "Noted."}).status_code
+        == 302
+    )
+    with scopes_disabled():
+        assert Disposition.objects.get(answer=triage.own).response == "Noted."
+
+    # In bulk too: all or nothing.
+    bulk = {"bulk": "1", "answers": [key], f"seen-{key}": _seen(mine, triage.own)}
+    assert secretariat_client.post(triage.url, {**bulk, "status": "rejected"}).status_code == 400
+    with scopes_disabled():
+        assert Disposition.objects.get(answer=triage.own).status == "noted"
