@@ -8,6 +8,7 @@ are tried at the real clock: the rounds are set to close at chosen moments from 
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from html.parser import HTMLParser
 from typing import Any
 
@@ -119,7 +120,11 @@ def test_opening_a_round_emails_each_seated_participant_once_in_their_own_zone(
     people: Consultation, secretariat: User
 ) -> None:
     c = people
-    closes = datetime.datetime(2031, 3, 14, 17, 0, tzinfo=datetime.UTC)
+    # 17:00 UTC a year ahead: 14:00 in São Paulo (no summer time since 2019), 02:00 the next
+    # day in Tokyo.
+    closes = (timezone.now() + 365 * DAY).replace(hour=17, minute=0, second=0, microsecond=0)
+    sao_paulo = closes.astimezone(zoneinfo.ZoneInfo("America/Sao_Paulo"))
+    tokyo = closes.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
     scheduled = make_round(
         group=c.group,
         document=c.document,
@@ -137,14 +142,16 @@ def test_opening_a_round_emails_each_seated_participant_once_in_their_own_zone(
     assert to(opened) == sorted([c.participant.email, c.second.email])  # not the outsider
     text, html = the_one("Feedback round open: Second consultation", c.participant)
     for part in (text, html):
-        assert "Friday 14 March 2031, 14:00 (America/Sao_Paulo)" in part
+        assert (
+            f"{sao_paulo:%A} {sao_paulo.day} {sao_paulo:%B %Y}, 14:00 (America/Sao_Paulo)" in part
+        )
         assert "2 criteria" in part
         assert c.document.version_label in part
         assert round_link(scheduled) in part
     assert "Read the guidance first.\nThen answer." in text
     assert "Read the guidance first.<br>Then answer." in html
     text, _html = the_one("Feedback round open: Second consultation", c.second)
-    assert "Saturday 15 March 2031, 02:00 (Asia/Tokyo)" in text
+    assert f"{tokyo:%A} {tokyo.day} {tokyo:%B %Y}, 02:00 (Asia/Tokyo)" in text
 
     run_the_job()  # the beat finds the round opened just now: nothing twice
     run_the_job()
