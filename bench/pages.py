@@ -8,14 +8,10 @@ the most answers, the tenant's secretariat and committee accounts.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 
 from bench.wrk import Saver
-
-#: The version the autosave answers with, in its out-of-band hidden input.
-VERSION = re.compile(rb'name="version" value="(\d+)"')
 
 
 @dataclass(frozen=True)
