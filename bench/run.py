@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk  # noqa: E402
-from bench.autosave_bench import _drop_database, _prepare_database  # noqa: E402
+from bench.autosave_bench import _drop_database, _prepare_database, _serve  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/asi_wg_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/2"
@@ -96,30 +96,6 @@ def _free_port() -> int:
                 continue
             return port
     raise SystemExit("no free port in 8100-8199")
-
-
-def _serve(port: int, workers: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "asi_wg.wsgi",
-            f"--workers={workers}",
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
 
 
 def _children(pid: int) -> list[int]:
@@ -344,7 +320,7 @@ def main() -> int:
         print(f"Setup done ({results['setup_s']}); autosave: {len(savers)} answers", flush=True)
 
         port = _free_port()
-        server = _serve(port, args.workers)
+        server = _serve(port, args.workers, timeout=60)
         with tempfile.TemporaryDirectory(prefix="asi-bench-") as scratch:
             results["pages"] = measure_pages(port, asi, savers, seconds, scratch)
         workers = _children(server.pid)
