@@ -46,8 +46,9 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 
 def default_workers() -> int:
-    """What the README recommends for sync workers: two per core, plus one."""
-    return 2 * (os.cpu_count() or 1) + 1
+    """``WEB_CONCURRENCY`` when set (gunicorn's own variable, which the Dockerfile's web process
+    reads), else the usual figure for sync workers: two per core, plus one."""
+    return int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
 
 
 def _environment(database: str, redis: str) -> dict[str, str]:
@@ -276,7 +277,8 @@ def main() -> int:
     started = datetime.datetime.now(datetime.UTC)
     print(
         f"Benchmark {started:%Y-%m-%d %H:%M} UTC: gunicorn with {args.workers} sync workers "
-        f"({os.cpu_count()} CPUs; default 2 x CPUs + 1), {CONNECTIONS} wrk connections, "
+        f"({os.cpu_count()} CPUs; default WEB_CONCURRENCY or 2 x CPUs + 1), "
+        f"{CONNECTIONS} wrk connections, "
         f"{seconds:.0f} s per page; PostgreSQL {database.rsplit('/', 1)[-1]}, Redis {redis_url}",
         flush=True,
     )
