@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import os
 import statistics
 import sys
@@ -163,46 +164,65 @@ def _people(org: Organisation, prefix: str, count: int) -> list[Any]:
     return users
 
 
+#: Seats per group for the promotion: a group holds at most 500 (``groups_seat_cap_range``), so
+#: 1,000 free seats are ten groups' worth, each with half as many again waiting.
+PROMOTION_GROUP = 100
+#: Seated participants per group and meetings per group for the reminders: 10,000 due e-mails
+#: are ten groups of 100 participants, each group meeting ten times in the next day.
+REMINDER_GROUP = 100
+REMINDER_MEETINGS = 10
+
+
 def promotion(seats: int) -> dict[str, Any]:
+    """``seats`` free seats in groups of ``PROMOTION_GROUP``, each with 1.5 times as many people
+    waiting; the promotion job (``waitlist_promote``, one run per group as its task does)."""
     from membership import services
     from membership.models import Application, Offer, ParticipantProfile
 
     org = _organisation()
+    groups, seconds, offers, waiting = max(1, seats // PROMOTION_GROUP), 0.0, 0, 0
+    per_group = seats // groups
     with scope(organisation=org):
-        group = _group(org, 1, "Promotion", seat_cap=seats)
-        people = _people(org, "waiting", seats)
-        profiles = {p.user_id: p for p in ParticipantProfile.objects.filter(user__in=people)}
-        start = timezone.now() - datetime.timedelta(days=30)
-        Application.objects.bulk_create(
-            [
-                Application(
-                    group=group,
-                    applicant=u,
-                    profile=profiles[u.pk],
-                    statement="Waiting for a seat.",
-                    status=Application.Status.WAITING,
-                    applied_at=start + datetime.timedelta(minutes=n),
-                )
-                for n, u in enumerate(people)
-            ],
-            batch_size=1000,
-        )
-        began = time.perf_counter()
-        offers = services.waitlist_promote(group=group)  # commits, then queues the e-mails
-        seconds = time.perf_counter() - began
-        stored = Offer.objects.filter(group=group, status=Offer.Status.OPEN).count()
+        for g in range(groups):
+            group = _group(org, 100 + g, f"Promotion {g + 1}", seat_cap=per_group)
+            people = _people(org, f"waiting{g}", per_group * 3 // 2)
+            waiting += len(people)
+            profiles = {p.user_id: p for p in ParticipantProfile.objects.filter(user__in=people)}
+            start = timezone.now() - datetime.timedelta(days=30)
+            Application.objects.bulk_create(
+                [
+                    Application(
+                        group=group,
+                        applicant=u,
+                        profile=profiles[u.pk],
+                        statement="Waiting for a seat.",
+                        status=Application.Status.WAITING,
+                        applied_at=start + datetime.timedelta(minutes=n),
+                    )
+                    for n, u in enumerate(people)
+                ],
+                batch_size=1000,
+            )
+            began = time.perf_counter()
+            offers += len(services.waitlist_promote(group=group))  # commits, queues the e-mails
+            seconds += time.perf_counter() - began
+        stored = Offer.objects.filter(
+            group__organisation=org, status=Offer.Status.OPEN, group__number__gte=100
+        ).count()
     return {
-        "free_seats": seats,
-        "waiting": seats,
-        "offers": len(offers),
+        "free_seats": per_group * groups,
+        "groups": groups,
+        "waiting": waiting,
+        "offers": offers,
         "offers_stored": stored,
         "seconds": seconds,
     }
 
 
-def reminders(count: int, per_meeting: int = 1000) -> dict[str, Any]:
-    """``count`` meeting reminders due now: meetings starting in 12 hours in one group whose
-    ``per_meeting`` (or fewer) participants are seated, the whole due job then run."""
+def reminders(count: int) -> dict[str, Any]:
+    """``count`` meeting reminders due now: groups of up to ``REMINDER_GROUP`` seated
+    participants, each meeting ``REMINDER_MEETINGS`` times within the next day, then the whole
+    due job of the tenant, each e-mail job it queues run here, one after the other."""
     from django.core import mail
 
     from asi_wg.celery import app
@@ -213,42 +233,43 @@ def reminders(count: int, per_meeting: int = 1000) -> dict[str, Any]:
     from membership.models import ParticipantProfile, Seat, SentNotification
 
     org = _organisation()
-    per_meeting = min(per_meeting, count)
-    meetings = max(1, count // per_meeting)
+    groups = max(1, count // (REMINDER_GROUP * REMINDER_MEETINGS))
+    seated = min(REMINDER_GROUP, max(1, count // (groups * REMINDER_MEETINGS)))
+    soon = timezone.now() + datetime.timedelta(hours=12)
     with scope(organisation=org):
-        group = _group(org, 2, "Reminders", seat_cap=per_meeting)
-        people = _people(org, "seated", per_meeting)
-        Seat.objects.bulk_create(
-            [
-                Seat(
-                    group=group,
-                    holder=u,
-                    affiliation=ParticipantProfile.Affiliation.IPAF,
-                    started_at=timezone.now() - datetime.timedelta(days=20),
-                )
-                for u in people
-            ],
-            batch_size=1000,
-        )
-        phase = Phase.objects.get(group=group)
-        soon = timezone.now() + datetime.timedelta(hours=12)
-        Meeting.objects.bulk_create(
-            [
-                Meeting(
-                    organisation=org,
-                    group=group,
-                    phase=phase,
-                    number=k + 1,
-                    title=f"Reminders meeting {k + 1}",
-                    starts_at=soon + datetime.timedelta(minutes=k),
-                    time_zone="Europe/London",
-                    join_url="https://video.example.org/j/1",
-                    agenda="1. Antitrust statement",
-                    status=Meeting.Status.SCHEDULED,
-                )
-                for k in range(meetings)
-            ]
-        )
+        for g in range(groups):
+            group = _group(org, 200 + g, f"Reminders {g + 1}", seat_cap=seated)
+            people = _people(org, f"seated{g}", seated)
+            Seat.objects.bulk_create(
+                [
+                    Seat(
+                        group=group,
+                        holder=u,
+                        affiliation=ParticipantProfile.Affiliation.IPAF,
+                        started_at=timezone.now() - datetime.timedelta(days=20),
+                    )
+                    for u in people
+                ],
+                batch_size=1000,
+            )
+            phase = Phase.objects.get(group=group)
+            Meeting.objects.bulk_create(
+                [
+                    Meeting(
+                        organisation=org,
+                        group=group,
+                        phase=phase,
+                        number=k + 1,
+                        title=f"{group.name} meeting {k + 1}",
+                        starts_at=soon + datetime.timedelta(minutes=30 * k),
+                        time_zone="Europe/London",
+                        join_url="https://video.example.org/j/1",
+                        agenda="1. Antitrust statement",
+                        status=Meeting.Status.SCHEDULED,
+                    )
+                    for k in range(REMINDER_MEETINGS)
+                ]
+            )
     settings.EMAIL_BACKEND = "bench.mail.CountingBackend"
     app.conf.task_always_eager = True  # each e-mail job runs here, one after the other
     mail.outbox = []
@@ -259,15 +280,16 @@ def reminders(count: int, per_meeting: int = 1000) -> dict[str, Any]:
     finally:
         app.conf.task_always_eager = False
     with scopes_disabled():
-        claimed = SentNotification.objects.filter(
+        recorded = SentNotification.objects.filter(
             state=SentNotification.State.SENT, key__startswith="meeting_reminder_1d:"
         ).count()
     return {
-        "due": meetings * per_meeting,
-        "meetings": meetings,
+        "due": groups * seated * REMINDER_MEETINGS,
+        "groups": groups,
+        "meetings": groups * REMINDER_MEETINGS,
         "email_jobs": jobs,
         "sent": bench_mail.CountingBackend.sent,
-        "recorded_sent": claimed,
+        "recorded_sent": recorded,
         "bytes": bench_mail.CountingBackend.bytes,
         "seconds": seconds,
     }
@@ -332,15 +354,20 @@ def main() -> int:
     parser.add_argument("--slate-reps", type=int, default=5)
     args = parser.parse_args()
 
+    jobs: dict[str, Any] = {
+        "slate": lambda: slate(args.slate_reps),
+        "promotion": lambda: promotion(args.promotions),
+        "reminders": lambda: reminders(args.reminders),
+        "pdf": lambda: pdf(args.pdf_comments),
+    }
     results: dict[str, Any] = {}
-    results["slate"] = slate(args.slate_reps)
-    results["slate"]["peak_kib"] = peak_kib()
-    results["promotion"] = promotion(args.promotions)
-    results["promotion"]["peak_kib"] = peak_kib()
-    results["reminders"] = reminders(args.reminders)
-    results["reminders"]["peak_kib"] = peak_kib()
-    results["pdf"] = pdf(args.pdf_comments)
-    results["pdf"]["peak_kib"] = peak_kib()
+    for name, job in jobs.items():
+        try:
+            results[name] = job()
+        except Exception as error:
+            logging.getLogger("bench").exception("job %s failed", name)
+            results[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
+        results[name]["peak_kib"] = peak_kib()
     results["peak_kib"] = peak_kib()
     Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

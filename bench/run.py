@@ -41,6 +41,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/2"
 PORTS = range(8100, 8200)
 CONNECTIONS = 16
 MAX_QUERIES = 15
+JOBS = ("slate", "promotion", "reminders", "pdf")
 GOALS = {"slate_s": 1.0, "reminders_s": 60.0, "pdf_ratio": 1.1}
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
@@ -212,46 +213,68 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _job_rows(jobs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    slate = jobs["slate"]
+    if "error" not in slate:
+        rows.append(
+            (
+                f"slate proposal, {slate['applicants']} applicants in {slate['groups']} groups",
+                f"{slate['median_s'] * 1000:.0f} ms",
+                f"< 1 s: {_mark(slate['median_s'] < GOALS['slate_s'])}",
+                f"{slate['proposed']} proposed, {slate['violations']} rule violations",
+            )
+        )
+    promotion = jobs["promotion"]
+    if "error" not in promotion:
+        rows.append(
+            (
+                f"promotion, {promotion['free_seats']} free seats ({promotion['groups']} groups)",
+                f"{promotion['seconds']:.1f} s",
+                "",
+                f"{promotion['offers']} offers made, {promotion['offers_stored']} open in the DB, "
+                f"{promotion['waiting']} were waiting",
+            )
+        )
+    reminders = jobs["reminders"]
+    if "error" not in reminders:
+        due, seconds = reminders["due"], reminders["seconds"]
+        rows.append(
+            (
+                f"reminders, {due} due ({reminders['meetings']} meetings)",
+                f"{seconds:.1f} s",
+                f"< 60 s: {_mark(seconds < GOALS['reminders_s'])}"
+                if due >= 10_000
+                else f"(~{seconds * 10_000 / due:.0f} s at 10,000)",
+                f"{reminders['sent']} e-mails sent, {reminders['recorded_sent']} recorded sent",
+            )
+        )
+    pdf = jobs["pdf"]
+    if "error" not in pdf:
+        rows.append(
+            (
+                f"PDF, {pdf['comments']} comments ({pdf['pages']} pages)",
+                f"{pdf['seconds']:.1f} s",
+                f"<= 1.1 x bare: {_mark(pdf['ratio'] <= GOALS['pdf_ratio'])}",
+                f"bare WeasyPrint {pdf['bare_seconds']:.1f} s: x{pdf['ratio']:.2f}",
+            )
+        )
+    for name in JOBS:
+        if "error" in jobs[name]:
+            rows.append((name, "failed", "", jobs[name]["error"]))
+    return rows
+
+
 def jobs_table(jobs: dict[str, Any], memory: dict[str, Any]) -> str:
-    slate, promotion, reminders, pdf = (jobs[k] for k in ("slate", "promotion", "reminders", "pdf"))
-    rows = [
-        (
-            f"slate proposal, {slate['applicants']} applicants in {slate['groups']} groups",
-            f"{slate['median_s'] * 1000:.0f} ms",
-            f"< 1 s: {_mark(slate['median_s'] < GOALS['slate_s'])}",
-            f"{slate['proposed']} proposed, {slate['violations']} rule violations",
-        ),
-        (
-            f"promotion, {promotion['free_seats']} free seats",
-            f"{promotion['seconds']:.1f} s",
-            "",
-            f"{promotion['offers']} offers made, {promotion['offers_stored']} open in the DB",
-        ),
-        (
-            f"reminders, {reminders['due']} due",
-            f"{reminders['seconds']:.1f} s",
-            f"< 60 s: {_mark(reminders['seconds'] < GOALS['reminders_s'])}"
-            if reminders["due"] >= 10_000
-            else f"(< 60 s at 10,000: ~{reminders['seconds'] * 10_000 / reminders['due']:.0f} s)",
-            f"{reminders['sent']} e-mails sent, {reminders['recorded_sent']} recorded",
-        ),
-        (
-            f"PDF, {pdf['comments']} comments ({pdf['pages']} pages)",
-            f"{pdf['seconds']:.1f} s",
-            f"<= 1.1 x bare: {_mark(pdf['ratio'] <= GOALS['pdf_ratio'])}",
-            f"bare WeasyPrint {pdf['bare_seconds']:.1f} s: x{pdf['ratio']:.2f}",
-        ),
-    ]
-    lines = [f"{'job':<42} {'time':>9}  {'goal':<20} result", "-" * 112]
-    lines += [f"{a:<42} {b:>9}  {c:<20} {d}" for a, b, c, d in rows]
+    lines = [f"{'job':<44} {'time':>8}  {'goal':<20} result", "-" * 112]
+    lines += [f"{a:<44} {b:>8}  {c:<20} {d}" for a, b, c, d in _job_rows(jobs)]
     web = memory["web_workers_kib"]
+    steps = ", ".join(f"{name} {jobs[name]['peak_kib'] // 1024}" for name in JOBS if name in jobs)
     lines.append("")
     lines.append(
         f"peak memory (VmHWM): web workers {', '.join(f'{k // 1024}' for k in web)} MiB "
         f"(master {memory['web_master_kib'] // 1024} MiB); job process "
-        f"{jobs['peak_kib'] // 1024} MiB (after slate {slate['peak_kib'] // 1024}, promotion "
-        f"{promotion['peak_kib'] // 1024}, reminders {reminders['peak_kib'] // 1024}, "
-        f"PDF {pdf['peak_kib'] // 1024})"
+        f"{jobs.get('peak_kib', 0) // 1024} MiB (after {steps})"
     )
     return "\n".join(lines)
 
@@ -356,13 +379,17 @@ def main() -> int:
             jobs_args = ["--json", out.name]
             if args.quick:
                 jobs_args += ["--reminders", "500", "--promotions", "200", "--pdf-comments", "200"]
-            subprocess.run(
+            done = subprocess.run(
                 [PYTHON, "bench/jobs.py", *jobs_args],
                 cwd=ROOT,
-                check=True,
+                check=False,
                 env={**os.environ, "BENCH_BROKER_URL": broker},
             )
-            results["jobs"] = json.loads(Path(out.name).read_text())
+            written = Path(out.name).read_text()
+            failed = {"error": f"bench/jobs.py exited with {done.returncode}", "peak_kib": 0}
+            results["jobs"] = (
+                json.loads(written) if written else dict.fromkeys(JOBS, failed) | {"peak_kib": 0}
+            )
     finally:
         if server is not None:
             server.terminate()
@@ -374,14 +401,14 @@ def main() -> int:
             open_connections.close_all()
             _drop_database(database)
 
-    print()
-    print(table(results))
-    print()
-    print(jobs_table(results["jobs"], results["memory"]))
     folder = ROOT / "bench" / "results"
     folder.mkdir(exist_ok=True)
     path = folder / f"{started:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print()
+    print(table(results))
+    print()
+    print(jobs_table(results["jobs"], results["memory"]))
     print(f"\nFigures written to {path.relative_to(ROOT)}")
     return 0
 
