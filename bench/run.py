@@ -204,6 +204,9 @@ def table(results: dict[str, Any]) -> str:
         asi = "/".join(str(c["queries"]) if c else "-" for c in found[:2])
         scale = "/".join(str(c["queries"]) if c else "-" for c in found[2:])
         same = _mark(len(set(numbers)) == 1 and max(numbers) <= MAX_QUERIES) if numbers else "-"
+        statuses = {c["status"] for c in found if c} - {200}
+        if statuses:  # a count of a redirect or an error page says nothing of the page
+            same = "status " + ",".join(map(str, sorted(statuses)))
         lines.append(f"{label:<26} {speed}  {asi:>18} {scale:>12} {same:>9}")
     lines.append("")
     lines.append(
