@@ -291,7 +291,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None, help="wrk seconds per page (5)")
     parser.add_argument("--scale", type=int, default=20, help="the larger scale for query counts")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--show", metavar="JSON", help="print the tables of a saved run and stop")
     args = parser.parse_args()
+    if args.show:
+        saved = json.loads(Path(args.show).read_text())
+        print(table(saved), jobs_table(saved["jobs"], saved["memory"]), sep="\n\n")
+        return 0
     seconds = args.seconds or (2.0 if args.quick else 5.0)
     if not wrk.available():
         raise SystemExit("wrk is not installed: `make bench` installs Debian's package")
