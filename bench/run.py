@@ -243,56 +243,58 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _slate_row(job: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (
+        f"slate proposal, {job['applicants']} applicants in {job['groups']} groups",
+        f"{job['median_s'] * 1000:.0f} ms",
+        f"< 1 s: {_mark(job['median_s'] < GOALS['slate_s'])}",
+        f"{job['proposed']} proposed, {job['violations']} rule violations",
+    )
+
+
+def _promotion_row(job: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (
+        f"promotion, {job['free_seats']} free seats ({job['groups']} groups)",
+        f"{job['seconds']:.1f} s",
+        "",
+        f"{job['offers']} offers made, {job['offers_stored']} open in the DB, "
+        f"{job['waiting']} were waiting",
+    )
+
+
+def _reminders_row(job: dict[str, Any]) -> tuple[str, str, str, str]:
+    due, seconds = job["due"], job["seconds"]
+    goal = (
+        f"< 60 s: {_mark(seconds < GOALS['reminders_s'])}"
+        if due >= 10_000
+        else f"(~{seconds * 10_000 / due:.0f} s at 10,000)"
+    )
+    return (
+        f"reminders, {due} due ({job['meetings']} meetings)",
+        f"{seconds:.1f} s",
+        goal,
+        f"{job['sent']} e-mails sent, {job['recorded_sent']} recorded sent",
+    )
+
+
+def _pdf_row(job: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (
+        f"PDF, {job['comments']} comments ({job['pages']} pages)",
+        f"{job['seconds']:.1f} s",
+        f"<= 1.1 x bare: {_mark(job['ratio'] <= GOALS['pdf_ratio'])}",
+        f"bare WeasyPrint {job['bare_seconds']:.1f} s: x{job['ratio']:.2f}",
+    )
+
+
+_ROWS = {"slate": _slate_row, "promotion": _promotion_row, "reminders": _reminders_row}
+_ROWS["pdf"] = _pdf_row
+
+
 def _job_rows(jobs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    rows = []
-    slate = jobs["slate"]
-    if "error" not in slate:
-        rows.append(
-            (
-                f"slate proposal, {slate['applicants']} applicants in {slate['groups']} groups",
-                f"{slate['median_s'] * 1000:.0f} ms",
-                f"< 1 s: {_mark(slate['median_s'] < GOALS['slate_s'])}",
-                f"{slate['proposed']} proposed, {slate['violations']} rule violations",
-            )
-        )
-    promotion = jobs["promotion"]
-    if "error" not in promotion:
-        rows.append(
-            (
-                f"promotion, {promotion['free_seats']} free seats ({promotion['groups']} groups)",
-                f"{promotion['seconds']:.1f} s",
-                "",
-                f"{promotion['offers']} offers made, {promotion['offers_stored']} open in the DB, "
-                f"{promotion['waiting']} were waiting",
-            )
-        )
-    reminders = jobs["reminders"]
-    if "error" not in reminders:
-        due, seconds = reminders["due"], reminders["seconds"]
-        rows.append(
-            (
-                f"reminders, {due} due ({reminders['meetings']} meetings)",
-                f"{seconds:.1f} s",
-                f"< 60 s: {_mark(seconds < GOALS['reminders_s'])}"
-                if due >= 10_000
-                else f"(~{seconds * 10_000 / due:.0f} s at 10,000)",
-                f"{reminders['sent']} e-mails sent, {reminders['recorded_sent']} recorded sent",
-            )
-        )
-    pdf = jobs["pdf"]
-    if "error" not in pdf:
-        rows.append(
-            (
-                f"PDF, {pdf['comments']} comments ({pdf['pages']} pages)",
-                f"{pdf['seconds']:.1f} s",
-                f"<= 1.1 x bare: {_mark(pdf['ratio'] <= GOALS['pdf_ratio'])}",
-                f"bare WeasyPrint {pdf['bare_seconds']:.1f} s: x{pdf['ratio']:.2f}",
-            )
-        )
-    for name in JOBS:
-        if "error" in jobs[name]:
-            rows.append((name, "failed", "", jobs[name]["error"]))
-    return rows
+    return [
+        (name, "failed", "", jobs[name]["error"]) if "error" in jobs[name] else row(jobs[name])
+        for name, row in _ROWS.items()
+    ]
 
 
 def jobs_table(jobs: dict[str, Any], memory: dict[str, Any]) -> str:
@@ -435,6 +437,7 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=30)
         _redis_flush(broker)
+        _redis_flush(redis_url)
         if not args.keep:
             from django.db import connections as open_connections
 
