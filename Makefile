@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev browser migrate demo worker check-deploy clean
+.PHONY: run test lint format install install-dev browser wrk bench migrate demo worker check-deploy clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,22 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's wrk for the benchmark (bench/run.py), installed the same way.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for the benchmark"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+# The performance benchmark of issue 10 on PostgreSQL and Redis (see bench/README.md): a
+# throw-away database (BENCH_DATABASE_URL), Redis database REDIS_URL (the cache) and the next one
+# (the jobs' broker). BENCH_ARGS=--quick for a short run while developing.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/asi_wg_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/2
+bench: install-dev wrk
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(BENCH_REDIS_URL)} \
+	  $(PY) bench/run.py $(BENCH_ARGS)
 
 migrate: install
 	$(PY) manage.py migrate --noinput

@@ -140,7 +140,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(port: int, workers: int) -> subprocess.Popen[bytes]:
+def _serve(port: int, workers: int, timeout: float = 30) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -152,7 +152,7 @@ def _serve(port: int, workers: int) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env=os.environ.copy(),
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -162,7 +162,7 @@ def _serve(port: int, workers: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+    raise SystemExit(f"gunicorn did not answer /healthz within {timeout:.0f} s")
 
 
 @dataclass
