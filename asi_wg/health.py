@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -64,10 +65,13 @@ def _database() -> dict[str, Any]:
 
 
 def _cache() -> dict[str, Any]:
-    key = "healthz:probe"
-    token = str(time.time_ns())
+    # A key of this probe's own: web processes probing at once must not read each other's token.
+    token = uuid.uuid4().hex
+    key = f"healthz:probe:{token}"
     cache.set(key, token, timeout=10)
-    if cache.get(key) != token:
+    read = cache.get(key)
+    cache.delete(key)
+    if read != token:
         raise RuntimeError("the value written was not read back")
     return {"backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]}
 
