@@ -47,7 +47,8 @@ from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import SafeMIMEText
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -95,7 +96,7 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
     Returns True when this call sent at least one e-mail. Raises on a sending failure (after
     releasing that message's claim), and ClaimHeld when another run is sending one of them, so
     that the Celery task retries. Must not be called inside a transaction: each message's claim
-    commits on its own before the mail server is contacted.
+    commits on its own before its message is handed to the mail server.
     """
     builder = BUILDERS.get(kind)
     if builder is None:
@@ -105,7 +106,14 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
         if messages is None:
             logger.info("notification %s: object %s is gone; nothing sent", kind, object_id)
             return False
-        sent = [message for message in messages if _send_once(organisation, message)]
+        if not messages:
+            return False
+        # One connection to the mail server for the whole batch, not a new SMTP conversation
+        # (and TLS handshake) per recipient: a meeting's reminder goes to thirty people at once.
+        with get_connection() as connection:
+            sent = [
+                message for message in messages if _send_once(organisation, message, connection)
+            ]
     return bool(sent)
 
 
@@ -141,8 +149,9 @@ class Claim:
     claimed_at: datetime.datetime
 
 
-def _send_once(organisation: Organisation, message: Message) -> bool:
+def _send_once(organisation: Organisation, message: Message, connection: BaseEmailBackend) -> bool:
     email = render_email(organisation, message)
+    email.connection = connection
     claim = _claim(organisation, message)
     if claim is None:
         return False

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Sequence
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -390,3 +392,51 @@ def test_script_and_markup_in_every_text_come_out_inert_in_every_feedback_email(
     }
     for message in sent:
         assert_inert(message)
+
+
+class ConnectionCountingBackend(LocmemBackend):
+    """Counts the connections opened to the mail server (an SMTP conversation each), opening
+    and closing as Django's SMTP backend does: around each sending unless already open."""
+
+    opened: ClassVar[int] = 0
+    is_open = False
+
+    def open(self) -> bool:
+        if self.is_open:
+            return False
+        self.is_open = True
+        ConnectionCountingBackend.opened += 1
+        return True
+
+    def close(self) -> None:
+        self.is_open = False
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        opened_here = self.open()
+        try:
+            return super().send_messages(email_messages)
+        finally:
+            if opened_here:
+                self.close()
+
+
+def test_one_notification_to_many_people_talks_to_the_mail_server_once(
+    people: Consultation, secretariat: User, settings: Any
+) -> None:
+    c = people
+    settings.EMAIL_BACKEND = "tests.feedback.test_notifications.ConnectionCountingBackend"
+    ConnectionCountingBackend.opened = 0
+    scheduled = make_round(
+        group=c.group,
+        document=c.document,
+        criteria=[c.criteria["5.3"]],
+        staff=secretariat,
+        title="Third consultation",
+        opens_at=timezone.now() + DAY,
+        closes_at=timezone.now() + 30 * DAY,
+    )
+    with scope(organisation=scheduled.organisation):
+        services.round_open(round=scheduled, acting_user=secretariat)
+
+    assert len(feedback_mail("Feedback round open: Third consultation")) == 2
+    assert ConnectionCountingBackend.opened == 1
