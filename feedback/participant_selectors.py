@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from feedback.models import Answer, Criterion, Disposition, FeedbackRound
 from feedback.selectors import open_rounds
 from groups.models import WorkingGroup
 from meetings.selectors import seated_group_ids
+from membership.models import Seat
 
 
 def _count(queryset: QuerySet[Any], link: str) -> Coalesce:
@@ -181,11 +182,15 @@ def referral_groups(feedback_round: FeedbackRound) -> QuerySet[WorkingGroup]:
 
 
 def open_round_of_group(*, group: WorkingGroup, user: Any) -> FeedbackRound | None:
-    """The group's open round closing soonest, for the group page of one of its participants."""
-    if group.pk not in seated_group_ids(organisation=group.organisation, user=user):
+    """The group's open round closing soonest, for the group page of one of its participants
+    (one query)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
+    seated = Seat.objects.filter(group=OuterRef("group"), holder=user, ended_at__isnull=True)
     return (
-        FeedbackRound.objects.filter(open_rounds(), group=group).order_by("closes_at", "id").first()
+        FeedbackRound.objects.filter(open_rounds(), Exists(seated), group=group)
+        .order_by("closes_at", "id")
+        .first()
     )
 
 

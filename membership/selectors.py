@@ -15,6 +15,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from asi_wg.models import Organisation, User
 from groups.models import FocusArea, WorkingGroup
@@ -357,8 +358,9 @@ def participation_summary(group: WorkingGroup) -> dict[str, Any]:
 
 
 def group_page_participation(group: WorkingGroup, request: HttpRequest) -> dict[str, Any]:
-    """The group page's "who takes part" section (registered with ``groups.page``)."""
-    return {"participation": participation_summary(group)}
+    """The group page's "who takes part" section (registered with ``groups.page``): public, so
+    read only when the page's cached public part is rendered afresh."""
+    return {"participation": SimpleLazyObject(lambda: participation_summary(group))}
 
 
 # --- The staff index -------------------------------------------------------------------------

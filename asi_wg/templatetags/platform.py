@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.core.cache import cache
+from django.template.base import FilterExpression, Parser, Token
 
+from asi_wg.caching import FRAGMENT_TIMEOUT, public_fragment_key
 from asi_wg.urls_helpers import root_reverse
 
 register = template.Library()
@@ -13,3 +16,44 @@ register = template.Library()
 def root_url(viewname: str, **kwargs: Any) -> str:
     """Like {% url %}, but correct in every page, the mounted tenant admin included."""
     return root_reverse(viewname, kwargs=kwargs or None)
+
+
+class PublicFragmentNode(template.Node):
+    def __init__(
+        self, nodelist: template.NodeList, name: FilterExpression, parts: list[FilterExpression]
+    ) -> None:
+        self.nodelist = nodelist
+        self.name = name
+        self.parts = parts
+
+    def render(self, context: template.Context) -> str:
+        organisation = context.get("organisation")
+        if organisation is None:
+            return self.nodelist.render(context)
+        key = public_fragment_key(
+            organisation.pk,
+            self.name.resolve(context),
+            *(part.resolve(context) for part in self.parts),
+        )
+        html = cache.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            cache.set(key, html, FRAGMENT_TIMEOUT)
+        return str(html)
+
+
+@register.tag
+def public_fragment(parser: Parser, token: Token) -> PublicFragmentNode:
+    """``{% public_fragment "name" part... %}...{% endpublic_fragment %}``: the enclosed markup,
+    rendered once for every visitor of the tenant and cached until its public data changes
+    (``asi_wg.caching``). Only for markup that is the same for everyone: nothing of the person
+    asking (their name, roles, answers) may appear inside. The variables it reads should be
+    lazy (querysets, ``cached_property``) so that a cached fragment costs no query."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} needs a fragment name.")
+    nodelist = parser.parse(("endpublic_fragment",))
+    parser.delete_first_token()
+    return PublicFragmentNode(
+        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+    )

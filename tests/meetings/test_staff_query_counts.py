@@ -28,7 +28,7 @@ def _queries(client: Client, url: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize(("size", "expected"), [(1, 7), (30, 7)])
+@pytest.mark.parametrize(("size", "expected"), [(1, 5), (30, 5)])
 def test_the_meetings_plan_costs_the_same_for_one_meeting_or_thirty(
     org: Organisation, secretariat: User, size: int, expected: int
 ) -> None:
