@@ -11,7 +11,18 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
@@ -95,6 +106,25 @@ def antitrust_status(*, organisation: Organisation, user: Any) -> AntitrustStatu
         policy=policy,
         acknowledged_at=getattr(policy, "my_acknowledged_at", None),
     )
+
+
+def antitrust_acknowledged(*, user: Any, organisation: str = "organisation") -> ExpressionWrapper:
+    """``AntitrustStatus.acknowledged`` as an annotation on rows whose ``organisation`` field
+    names the tenant: it has no policy, or ``user`` acknowledged its current version. Annotated
+    on the row a page or service reads anyway, it saves a query."""
+    current = AntitrustPolicy.objects.filter(organisation=OuterRef(organisation)).order_by(
+        "-version"
+    )
+    acknowledged = AntitrustAcknowledgement.objects.filter(
+        user=user, policy=Subquery(current.values("pk")[:1])
+    )
+    return ExpressionWrapper(~Exists(current) | Exists(acknowledged), output_field=BooleanField())
+
+
+def seat_held(*, user: Any, group: str = "group") -> Exists:
+    """Whether ``user`` holds a seat now in the group that the outer row's ``group`` field
+    names, as an annotation or filter."""
+    return Exists(Seat.objects.filter(group=OuterRef(group), holder=user, ended_at__isnull=True))
 
 
 def participant_access(organisation: Organisation, user: Any, group: WorkingGroup) -> bool:

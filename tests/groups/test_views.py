@@ -48,9 +48,9 @@ def test_organisation_home_query_count_does_not_grow(
     client: Client, org: Organisation, size: int
 ) -> None:
     make_groups(org, size)
-    # organisation, groups, focus areas with their sub-items, phases, objectives...
-    assert count_queries(client, "/alu/") == 5
-    # ...and nothing at all once the organisation and the page's public part are cached.
+    # groups, focus areas with their sub-items, phases, objectives (the tenant is cached)...
+    assert count_queries(client, "/alu/") == 4
+    # ...and nothing at all once the page's public part is cached.
     assert count_queries(client, "/alu/") == 0
 
 
@@ -70,9 +70,9 @@ def test_group_detail_query_count_does_not_grow(
             Seat.objects.create(
                 group=group, holder=profile.user, member=profile.member, affiliation="member"
             )
-    # organisation, group, focus areas, subgroups, phases, standards, linkages, seats, profiles...
-    assert count_queries(client, f"/alu/groups/{group.slug}/") == 9
-    # ...and only the group once the organisation and the page's public part are cached.
+    # group, focus areas, subgroups, phases, standards, linkages, seats, profiles...
+    assert count_queries(client, f"/alu/groups/{group.slug}/") == 8
+    # ...and only the group once the page's public part is cached.
     assert count_queries(client, f"/alu/groups/{group.slug}/") == 1
 
 
