@@ -139,3 +139,30 @@ def test_the_list_costs_the_same_for_10_or_300_criteria(
     assert f"{size} of {size}</strong> criteria answered" in response.content.decode()
     # session, user, seats, the rounds with their counts, the navigation's roles
     assert queries == 5
+
+
+def test_the_forms_lists_come_from_the_cache_and_show_a_change_at_once(
+    consultation: Consultation, org: Organisation
+) -> None:
+    criterion = consultation.criteria["5.3"]
+    url = f"/alu/feedback/rounds/{consultation.round.pk}/criteria/{criterion.pk}/"
+    client = client_for(consultation.participant)
+    assert "GRI 303" not in client.get(url).content.decode()
+    framework = FrameworkFactory.create(organisation=org, name="GRI 303")
+    assert "GRI 303" in client.get(url).content.decode()
+    objective = RevisionObjectiveFactory.create(organisation=org, title="Raise the bar")
+    assert "Raise the bar" in client.get(url).content.decode()
+    with scopes_disabled():
+        consultation.other_group.name = "Nature and Biodiversity"
+        consultation.other_group.save()
+    assert "Nature and Biodiversity" in client.get(url).content.decode()
+    # The autosave validates against the same lists: the new rows are valid choices.
+    response = client.post(
+        f"{url}autosave/",
+        {"version": "0", "frameworks": [framework.pk], "objectives": [objective.pk]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200, response.content.decode()
+    with scopes_disabled():
+        saved = Answer.objects.get(author=consultation.participant)
+        assert list(saved.frameworks.all()) == [framework]
