@@ -14,7 +14,7 @@ from asi_wg.models import Organisation, User
 from groups import services as group_services
 from groups.models import GroupRole, Phase, PhaseExtension, WorkingGroup
 from membership import services as membership_services
-from membership.models import Member, ParticipantProfile, Seat
+from membership.models import ParticipantProfile, Seat
 from tests.factories import (
     ApplicationFactory,
     FocusAreaFactory,
@@ -109,10 +109,11 @@ def test_a_participant_who_consents_or_changes_their_name_shows_at_once(
     taken = seat(circularity, secretariat, user=UserFactory.create(full_name="Ana Ruiz"))
     assert "Ana Ruiz" not in page(client, PAGE)
     with scopes_disabled():
-        profile = ParticipantProfile.objects.get(user=taken.holder)
+        profile = ParticipantProfile.objects.select_related("member").get(user=taken.holder)
         profile.name_consent = True
         profile.save()
-        member = Member.objects.get(pk=profile.member_id)
+        member = profile.member
+    assert member is not None
     assert f"Ana Ruiz ({member.name})" in page(client, PAGE)
     taken.holder.full_name = "Ana Ruiz Gómez"
     taken.holder.save()
