@@ -76,8 +76,9 @@ def public_version_bump(organisation_id: int) -> None:
     transaction.on_commit(bump)
 
 
-def public_fragment_key(organisation_id: int, name: str, *parts: object) -> str:
-    """A cache key for a public fragment of the tenant, valid until its data next changes."""
+def public_cache_key(organisation_id: int, name: str, *parts: object) -> str:
+    """A cache key for something made of the tenant's public data (a page fragment, a row, a
+    list), valid until that data next changes."""
     suffix = ":".join(str(part) for part in parts)
     return f"tenant-public:{organisation_id}:{public_version(organisation_id)}:{name}:{suffix}"
 

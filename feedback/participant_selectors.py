@@ -18,7 +18,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from asi_wg.caching import FRAGMENT_TIMEOUT, public_fragment_key
+from asi_wg.caching import FRAGMENT_TIMEOUT, public_cache_key
 from asi_wg.models import Organisation
 from feedback.models import Answer, Criterion, Disposition, FeedbackRound, Framework
 from feedback.selectors import open_rounds
@@ -208,7 +208,7 @@ def answer_choices(feedback_round: FeedbackRound) -> AnswerChoices:
     """The tenant's lists the answer form offers: read once, then from the cache until one of
     them changes (they are the same for every participant of the tenant)."""
     organisation_id = feedback_round.organisation_id
-    key = public_fragment_key(organisation_id, "answer-choices")
+    key = public_cache_key(organisation_id, "answer-choices")
     choices = cache.get(key)
     if choices is None:
         choices = AnswerChoices(

@@ -6,7 +6,7 @@ from django import template
 from django.core.cache import cache
 from django.template.base import FilterExpression, Parser, Token
 
-from asi_wg.caching import FRAGMENT_TIMEOUT, public_fragment_key
+from asi_wg.caching import FRAGMENT_TIMEOUT, public_cache_key
 from asi_wg.urls_helpers import root_reverse
 
 register = template.Library()
@@ -30,7 +30,7 @@ class PublicFragmentNode(template.Node):
         organisation = context.get("organisation")
         if organisation is None:
             return self.nodelist.render(context)
-        key = public_fragment_key(
+        key = public_cache_key(
             organisation.pk,
             self.name.resolve(context),
             *(part.resolve(context) for part in self.parts),
