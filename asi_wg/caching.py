@@ -15,14 +15,18 @@ during the transaction is never read afterwards.
 
 Only data that every visitor of the tenant may see goes under these keys: a fragment that shows
 something of the person asking needs the person in its key too.
+
+Both caches are on only where every process shares the cache (``settings.TENANT_CACHE``, on with
+Redis): a write in the worker, or in another web process, must reach every reader.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
@@ -42,6 +46,8 @@ def _organisation_key(slug: str) -> str:
 
 def organisation_by_slug(slug: str) -> Organisation | None:
     """The organisation at ``/<slug>/``, from the cache when it is there (no query)."""
+    if not settings.TENANT_CACHE:
+        return Organisation.objects.filter(slug=slug).first()
     key = _organisation_key(slug)
     organisation = cache.get(key)
     if organisation is None:
@@ -69,6 +75,9 @@ def public_version_bump(organisation_id: int) -> None:
     """Make every cached public fragment of the tenant stale: now, and once more when the
     current transaction commits (see the module's docstring)."""
 
+    if not settings.TENANT_CACHE:
+        return
+
     def bump() -> None:
         cache.set(_version_key(organisation_id), uuid.uuid4().hex, None)
 
@@ -81,6 +90,23 @@ def public_cache_key(organisation_id: int, name: str, *parts: object) -> str:
     list), valid until that data next changes."""
     suffix = ":".join(str(part) for part in parts)
     return f"tenant-public:{organisation_id}:{public_version(organisation_id)}:{name}:{suffix}"
+
+
+T = TypeVar("T")
+
+
+def public_cached(organisation_id: int, name: str, *parts: object, build: Callable[[], T]) -> T:
+    """What ``build()`` makes of the tenant's public data, from the cache until that data
+    changes (``None`` is not cached)."""
+    if not settings.TENANT_CACHE:
+        return build()
+    key = public_cache_key(organisation_id, name, *parts)
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        if value is not None:
+            cache.set(key, value, FRAGMENT_TIMEOUT)
+    return value  # type: ignore[no-any-return]
 
 
 def tenant_caches_clear() -> None:
@@ -111,7 +137,7 @@ def public_data(
     nothing public. Bulk writes send no signal: their callers bump themselves."""
 
     def changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-        if skip is not None and skip(instance, kwargs):
+        if not settings.TENANT_CACHE or (skip is not None and skip(instance, kwargs)):
             return
         action = kwargs.get("action")  # m2m_changed: once the rows are written
         if action is not None and not action.startswith("post_"):
@@ -133,7 +159,7 @@ def public_data(
 
 
 def _remember_old_slug(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if isinstance(instance, Organisation) and instance.pk is not None:
+    if settings.TENANT_CACHE and isinstance(instance, Organisation) and instance.pk is not None:
         instance._old_slug = (  # type: ignore[attr-defined]
             Organisation.objects.filter(pk=instance.pk).values_list("slug", flat=True).first()
         )
@@ -141,6 +167,8 @@ def _remember_old_slug(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def _forget_organisation(sender: Any, instance: Any, **kwargs: Any) -> None:
     if not isinstance(instance, Organisation):  # the settings proxy included
+        return
+    if not settings.TENANT_CACHE:
         return
     slugs = {instance.slug, getattr(instance, "_old_slug", None)} - {None}
 

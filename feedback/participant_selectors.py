@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from asi_wg.caching import FRAGMENT_TIMEOUT, public_cache_key
+from asi_wg.caching import public_cached
 from asi_wg.models import Organisation
 from feedback.models import Answer, Criterion, Disposition, FeedbackRound, Framework
 from feedback.selectors import open_rounds
@@ -208,10 +207,10 @@ def answer_choices(feedback_round: FeedbackRound) -> AnswerChoices:
     """The tenant's lists the answer form offers: read once, then from the cache until one of
     them changes (they are the same for every participant of the tenant)."""
     organisation_id = feedback_round.organisation_id
-    key = public_cache_key(organisation_id, "answer-choices")
-    choices = cache.get(key)
-    if choices is None:
-        choices = AnswerChoices(
+    return public_cached(
+        organisation_id,
+        "answer-choices",
+        build=lambda: AnswerChoices(
             frameworks=list(Framework.objects.filter(organisation_id=organisation_id)),
             objectives=list(RevisionObjective.objects.filter(organisation_id=organisation_id)),
             groups=list(
@@ -219,9 +218,8 @@ def answer_choices(feedback_round: FeedbackRound) -> AnswerChoices:
                     organisation_id=organisation_id, archived_at__isnull=True
                 ).order_by("number", "name")
             ),
-        )
-        cache.set(key, choices, FRAGMENT_TIMEOUT)
-    return choices  # type: ignore[no-any-return]
+        ),
+    )
 
 
 def open_round_of_group(*, group: WorkingGroup, user: Any) -> FeedbackRound | None:

@@ -6,12 +6,11 @@ from collections import Counter
 from functools import cached_property
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from guardian.shortcuts import get_users_with_perms
 
-from asi_wg.caching import FRAGMENT_TIMEOUT, public_cache_key
+from asi_wg.caching import public_cached
 from asi_wg.models import Organisation, User
 from asi_wg.roles import has_role
 from groups.models import (
@@ -65,17 +64,16 @@ def group_detail(*, organisation: Organisation, slug: str) -> WorkingGroup | Non
     """One group by its address (with its parent), or None: what the page needs before it knows
     whether its public part is cached (``GroupDetails`` reads the rest). From the cache until
     the tenant's public data changes."""
-    key = public_cache_key(organisation.pk, "group", slug)
-    group = cache.get(key)
-    if group is None:
-        group = (
+    return public_cached(
+        organisation.pk,
+        "group",
+        slug,
+        build=lambda: (
             WorkingGroup.objects.filter(organisation=organisation, slug=slug)
             .select_related("parent")
             .first()
-        )
-        if group is not None:
-            cache.set(key, group, FRAGMENT_TIMEOUT)
-    return group  # type: ignore[no-any-return]
+        ),
+    )
 
 
 class GroupDetails:

@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.core.cache import cache
 from django.template.base import FilterExpression, Parser, Token
 
-from asi_wg.caching import FRAGMENT_TIMEOUT, public_cache_key
+from asi_wg.caching import public_cached
 from asi_wg.urls_helpers import root_reverse
 
 register = template.Library()
@@ -30,16 +29,12 @@ class PublicFragmentNode(template.Node):
         organisation = context.get("organisation")
         if organisation is None:
             return self.nodelist.render(context)
-        key = public_cache_key(
+        return public_cached(
             organisation.pk,
             self.name.resolve(context),
             *(part.resolve(context) for part in self.parts),
+            build=lambda: self.nodelist.render(context),
         )
-        html = cache.get(key)
-        if html is None:
-            html = self.nodelist.render(context)
-            cache.set(key, html, FRAGMENT_TIMEOUT)
-        return str(html)
 
 
 @register.tag

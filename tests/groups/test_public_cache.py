@@ -240,3 +240,16 @@ def test_the_organisation_home_signed_in_costs_the_same_at_any_size(
     # session, user, and the navigation's roles: the tenant and the page are cached
     with django_assert_num_queries(3):
         page(client, HOME)
+
+
+def test_without_a_shared_cache_nothing_is_cached(
+    client: Client, circularity: WorkingGroup, settings: Any
+) -> None:
+    # The embedded default: its worker has a cache of its own, so the web process keeps none.
+    settings.TENANT_CACHE = False
+    first = page(client, PAGE)
+    with scopes_disabled():
+        circularity.scope = "Written by the worker, with no signal reaching the web process."
+        WorkingGroup.objects.filter(pk=circularity.pk).update(scope=circularity.scope)
+    assert first != page(client, PAGE)
+    assert circularity.scope in page(client, PAGE)
