@@ -28,6 +28,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from asi_wg.caching import public_cached
 from asi_wg.models import Organisation, User
 from groups.models import FocusArea, WorkingGroup
 from membership import rules
@@ -247,6 +248,19 @@ def _group_order(group: WorkingGroup) -> tuple[int, int, int, str]:
     return (group.parent.number, 1, group.number, group.name)
 
 
+def groups_in_order(organisation: Organisation) -> list[WorkingGroup]:
+    """Every group of the tenant with its parent, each top-level group followed by its
+    subgroups: from the tenant's public cache until a group changes."""
+    return public_cached(
+        organisation.pk,
+        "groups-in-order",
+        build=lambda: sorted(
+            WorkingGroup.objects.filter(organisation=organisation).select_related("parent"),
+            key=_group_order,
+        ),
+    )
+
+
 def dashboard_for(
     *, organisation: Organisation, user: User, now: datetime.datetime | None = None
 ) -> Dashboard:
@@ -284,16 +298,7 @@ def dashboard_for(
         for row in rows
         if row.application.status not in Application.REAPPLICABLE
     }
-    groups_to_apply = sorted(
-        (
-            group
-            for group in WorkingGroup.objects.filter(organisation=organisation).select_related(
-                "parent"
-            )
-            if group.pk not in applied
-        ),
-        key=_group_order,
-    )
+    groups_to_apply = [group for group in groups_in_order(organisation) if group.pk not in applied]
     return Dashboard(
         profile=profile,
         eligibility=rules.eligibility(profile),

@@ -253,3 +253,13 @@ def test_without_a_shared_cache_nothing_is_cached(
         WorkingGroup.objects.filter(pk=circularity.pk).update(scope=circularity.scope)
     assert first != page(client, PAGE)
     assert circularity.scope in page(client, PAGE)
+
+
+def test_a_new_group_is_offered_on_the_dashboard_at_once(
+    org: Organisation, circularity: WorkingGroup
+) -> None:
+    client = Client()
+    client.force_login(UserFactory.create())
+    assert "/alu/groups/circularity/apply/" in page(client, "/alu/me/")
+    WorkingGroupFactory.create(organisation=org, name="Nature", slug="nature")
+    assert "/alu/groups/nature/apply/" in page(client, "/alu/me/")
