@@ -38,8 +38,8 @@ def has_role(request: HttpRequest, codename: str, obj: Model) -> bool:
         return False
     if user.is_superuser:
         return True
-    memo: dict[tuple[str, Any], frozenset[str]] = request.__dict__.setdefault("_roles", {})
-    key = (obj._meta.label, obj.pk)
+    memo: dict[tuple[Any, str, Any], frozenset[str]] = request.__dict__.setdefault("_roles", {})
+    key = (user.pk, obj._meta.label, obj.pk)  # signing in changes the person mid-request
     if key not in memo:
         memo[key] = _codenames(user, obj)
     return codename in memo[key]
