@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.forms.boundfield import BoundWidget
 from django.template.base import FilterExpression, Parser, Token
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from asi_wg.caching import public_cached
 from asi_wg.urls_helpers import root_reverse
@@ -52,3 +55,29 @@ def public_fragment(parser: Parser, token: Token) -> PublicFragmentNode:
     return PublicFragmentNode(
         nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
     )
+
+
+_OPTION_TEMPLATES = {
+    "django/forms/widgets/radio_option.html",
+    "django/forms/widgets/checkbox_option.html",
+    "django/forms/widgets/input_option.html",
+}
+
+
+@register.filter
+def option_input(choice: BoundWidget) -> str:
+    """``{{ choice|option_input }}``: the markup of ``{{ choice.tag }}`` for one radio or
+    checkbox of a choice field, without rendering three templates per option (a long form of
+    scales and checkboxes renders a hundred of them). Anything else falls back to ``tag()``."""
+    data = choice.data
+    if data.get("template_name", choice.template_name) not in _OPTION_TEMPLATES:
+        return choice.tag()
+    html = format_html('<input type="{}" name="{}"', data["type"], data["name"])
+    if data["value"] is not None:
+        html += format_html(' value="{}"', data["value"])
+    for name, value in data["attrs"].items():
+        if value is True:
+            html += format_html(" {}", name)
+        elif value is not False:
+            html += format_html(' {}="{}"', name, value)
+    return mark_safe(html + ">")  # noqa: S308  (every part above is escaped by format_html)
