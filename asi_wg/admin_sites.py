@@ -40,6 +40,7 @@ from asi_wg.audit import audit_record
 from asi_wg.exports import SafeCSV, SafeXLSX
 from asi_wg.models import OrganisationRole
 from asi_wg.parsing import is_id
+from asi_wg.roles import has_role
 
 
 def _to_sign_in(request: HttpRequest) -> HttpResponseRedirect:
@@ -48,41 +49,24 @@ def _to_sign_in(request: HttpRequest) -> HttpResponseRedirect:
 
 
 def _has_role(request: HttpRequest, role: OrganisationRole) -> bool:
-    """Whether the signed-in person holds ``role`` on the request's organisation. One
-    permission checker per request: its cache answers the second role asked without a query."""
+    """Whether the signed-in person holds ``role`` on the request's organisation (one query a
+    request, whichever roles are asked)."""
     organisation = getattr(request, "organisation", None)
-    user = request.user
-    if organisation is None or not user.is_active:
+    if organisation is None:
         return False
-    checker = getattr(request, "_permission_checker", None)
-    if checker is None:
-        from guardian.core import ObjectPermissionChecker
-
-        checker = ObjectPermissionChecker(user)
-        request._permission_checker = checker  # type: ignore[attr-defined]
-    return bool(checker.has_perm(role.value, organisation))
+    return has_role(request, role.value, organisation)
 
 
 def is_secretariat(request: HttpRequest) -> bool:
-    """Whether the signed-in person is the secretariat of the request's organisation (asked once
-    per request: views, admin and the context processor all need it)."""
-    cached = getattr(request, "_is_secretariat", None)
-    if cached is not None:
-        return bool(cached)
-    answer = _has_role(request, OrganisationRole.SECRETARIAT)
-    request._is_secretariat = answer  # type: ignore[attr-defined]
-    return answer
+    """Whether the signed-in person is the secretariat of the request's organisation (views,
+    admin and the context processor all ask)."""
+    return _has_role(request, OrganisationRole.SECRETARIAT)
 
 
 def is_committee(request: HttpRequest) -> bool:
     """Whether the signed-in person sits on the Standards Committee of the request's
-    organisation (no query once ``is_secretariat`` was asked in the same request)."""
-    cached = getattr(request, "_is_committee", None)
-    if cached is not None:
-        return bool(cached)
-    answer = _has_role(request, OrganisationRole.COMMITTEE)
-    request._is_committee = answer  # type: ignore[attr-defined]
-    return answer
+    organisation."""
+    return _has_role(request, OrganisationRole.COMMITTEE)
 
 
 class TenantAdminSite(admin.AdminSite):

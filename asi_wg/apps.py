@@ -5,3 +5,8 @@ class PlatformConfig(AppConfig):
     name = "asi_wg"
     verbose_name = "Platform"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from asi_wg.caching import connect_signals
+
+        connect_signals()

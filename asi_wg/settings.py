@@ -187,6 +187,11 @@ else:
     }
     CELERY_RESULT_BACKEND = None
 
+# The tenant's row and its public pages' fragments are cached (asi_wg.caching) only where every
+# process shares the cache: a write in the worker or another web process must reach them all.
+# The embedded default's in-process cache is not shared with its worker.
+TENANT_CACHE = env.bool("TENANT_CACHE", default=bool(REDIS_URL))
+
 CELERY_TIMEZONE = "UTC"
 # Acknowledged on receipt by default: a task that a lost worker was running is not run again.
 # Each idempotent task asks for acks_late and reject_on_worker_lost itself (see the tasks.py

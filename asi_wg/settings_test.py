@@ -22,6 +22,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 # that file ask for it.
 DEMO_PDF_SUMMARY = False
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every write and read of a test runs in its process, and the cache is cleared between tests:
+# the tests see the caches as production has them, on the embedded default too.
+TENANT_CACHE = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that the worker and web processes the job tests start can share it.
     # TEST_SQLITE_NAME lets two test runs in one checkout keep out of each other's way.

@@ -24,6 +24,7 @@ from django.urls import Resolver404, get_script_prefix, resolve, set_script_pref
 from django.utils.translation import gettext as _
 from django_scopes import get_scope, scope
 
+from asi_wg.caching import organisation_by_slug
 from asi_wg.errors import OtherTenant
 from asi_wg.models import Organisation
 
@@ -46,7 +47,7 @@ class TenantMiddleware:
         if slug is None:
             return self.get_response(request)
 
-        organisation = Organisation.objects.filter(slug=slug).first()
+        organisation = organisation_by_slug(slug)
         if organisation is None:
             raise Http404(_("There is no organisation at /%(slug)s/.") % {"slug": slug})
         request.organisation = organisation  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Answer, FeedbackRound, Framework
-from feedback.participant_selectors import referral_groups
+from feedback.participant_selectors import answer_choices, referral_groups
 from feedback.services import MANY_TO_MANY, QUESTION_FIELDS, answer_content
 from groups.models import RevisionObjective, WorkingGroup
 
@@ -50,8 +50,9 @@ class _Listed:
     iterator: Any = _ListedIterator
     rows: list[Any]
 
-    def set_rows(self, queryset: Any) -> None:
-        self.rows = list(queryset)
+    def set_rows(self, queryset: Any, rows: list[Any] | None = None) -> None:
+        """The choices: ``rows`` when given (read earlier, or cached), else ``queryset``'s."""
+        self.rows = list(queryset) if rows is None else rows
         self.queryset = queryset  # type: ignore[attr-defined]
         self.by_key = {str(row.pk): row for row in self.rows}
 
@@ -160,21 +161,28 @@ class AnswerForm(forms.Form):
         for name in list(self.fields):
             if name != "version" and name not in asked:
                 del self.fields[name]
+        choices = answer_choices(round)
         if "frameworks" in self.fields:
             self._set_queryset(
-                "frameworks", Framework.objects.filter(organisation_id=organisation_id)
+                "frameworks",
+                Framework.objects.filter(organisation_id=organisation_id),
+                choices.frameworks,
             )
         if "objectives" in self.fields:
             self._set_queryset(
-                "objectives", RevisionObjective.objects.filter(organisation_id=organisation_id)
+                "objectives",
+                RevisionObjective.objects.filter(organisation_id=organisation_id),
+                choices.objectives,
             )
         if "referred_to" in self.fields:
-            self._set_queryset("referred_to", referral_groups(round))
+            self._set_queryset(
+                "referred_to", referral_groups(round), choices.referral_groups(round)
+            )
 
-    def _set_queryset(self, name: str, queryset: Any) -> None:
+    def _set_queryset(self, name: str, queryset: Any, rows: list[Any]) -> None:
         field = self.fields[name]
         assert isinstance(field, _Listed)
-        field.set_rows(queryset)
+        field.set_rows(queryset, rows)
 
     def label_of(self, name: str, pk: Any) -> str:
         field = self.fields.get(name)

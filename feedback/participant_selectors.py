@@ -17,11 +17,13 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from asi_wg.caching import public_cached
 from asi_wg.models import Organisation
-from feedback.models import Answer, Criterion, Disposition, FeedbackRound
+from feedback.models import Answer, Criterion, Disposition, FeedbackRound, Framework
 from feedback.selectors import open_rounds
-from groups.models import WorkingGroup
+from groups.models import RevisionObjective, WorkingGroup
 from meetings.selectors import seated_group_ids
+from membership.selectors import antitrust_acknowledged, seat_held
 
 
 def _count(queryset: QuerySet[Any], link: str) -> Coalesce:
@@ -84,6 +86,8 @@ def rounds_for_participant(*, organisation: Organisation, user: Any) -> MyRounds
 class RoundAccess:
     round: FeedbackRound
     seated: bool
+    # Whether the person acknowledged the tenant's current antitrust policy (or there is none).
+    acknowledged: bool = False
 
     @property
     def open(self) -> bool:
@@ -91,18 +95,24 @@ class RoundAccess:
 
 
 def round_for_participant(*, organisation: Organisation, user: Any, pk: int) -> RoundAccess | None:
-    """The round ``pk`` if the person may see it (two or three queries), else None."""
+    """The round ``pk`` if the person may see it, else None: one query, with whether they hold a
+    seat in its group and have acknowledged the antitrust policy; two for someone who answered
+    in it without a seat now."""
+    if not getattr(user, "is_authenticated", False):
+        return None
     feedback_round = (
         FeedbackRound.objects.filter(organisation=organisation, pk=pk)
         .select_related("group", "document", "organisation")
+        .annotate(seated=seat_held(user=user), acknowledged=antitrust_acknowledged(user=user))
         .first()
     )
     if feedback_round is None:
         return None
-    if feedback_round.group_id in seated_group_ids(organisation=organisation, user=user):
-        return RoundAccess(feedback_round, seated=True)
+    acknowledged = bool(feedback_round.acknowledged)  # type: ignore[attr-defined]
+    if feedback_round.seated and user.is_active:  # type: ignore[attr-defined]
+        return RoundAccess(feedback_round, seated=True, acknowledged=acknowledged)
     if Answer.objects.filter(round=feedback_round, author=user).exists():
-        return RoundAccess(feedback_round, seated=False)
+        return RoundAccess(feedback_round, seated=False, acknowledged=acknowledged)
     return None
 
 
@@ -180,12 +190,47 @@ def referral_groups(feedback_round: FeedbackRound) -> QuerySet[WorkingGroup]:
     )
 
 
+@dataclass(frozen=True)
+class AnswerChoices:
+    """The rows of the answer form's lists, as ``frameworks``, ``objectives`` and
+    ``referral_groups`` (every active group: the form leaves out the round's own)."""
+
+    frameworks: list[Framework]
+    objectives: list[RevisionObjective]
+    groups: list[WorkingGroup]
+
+    def referral_groups(self, feedback_round: FeedbackRound) -> list[WorkingGroup]:
+        return [group for group in self.groups if group.pk != feedback_round.group_id]
+
+
+def answer_choices(feedback_round: FeedbackRound) -> AnswerChoices:
+    """The tenant's lists the answer form offers: read once, then from the cache until one of
+    them changes (they are the same for every participant of the tenant)."""
+    organisation_id = feedback_round.organisation_id
+    return public_cached(
+        organisation_id,
+        "answer-choices",
+        build=lambda: AnswerChoices(
+            frameworks=list(Framework.objects.filter(organisation_id=organisation_id)),
+            objectives=list(RevisionObjective.objects.filter(organisation_id=organisation_id)),
+            groups=list(
+                WorkingGroup.objects.filter(
+                    organisation_id=organisation_id, archived_at__isnull=True
+                ).order_by("number", "name")
+            ),
+        ),
+    )
+
+
 def open_round_of_group(*, group: WorkingGroup, user: Any) -> FeedbackRound | None:
-    """The group's open round closing soonest, for the group page of one of its participants."""
-    if group.pk not in seated_group_ids(organisation=group.organisation, user=user):
+    """The group's open round closing soonest, for the group page of one of its participants
+    (one query)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     return (
-        FeedbackRound.objects.filter(open_rounds(), group=group).order_by("closes_at", "id").first()
+        FeedbackRound.objects.filter(open_rounds(), seat_held(user=user), group=group)
+        .order_by("closes_at", "id")
+        .first()
     )
 
 

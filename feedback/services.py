@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,8 +51,7 @@ from feedback.models import (
     all_questions,
 )
 from groups.models import RevisionObjective, WorkingGroup
-from meetings.selectors import seated_group_ids
-from membership.selectors import antitrust_status
+from membership.selectors import antitrust_acknowledged, seat_held
 from membership.services import notification_queue
 
 
@@ -305,9 +305,25 @@ def round_extend(
 # --- Answers ----------------------------------------------------------------------------------
 
 
+def _round_to_answer(round: FeedbackRound, criterion: Criterion, user: User) -> FeedbackRound:
+    """The round again, with everything ``_check_can_answer`` decides on, in one query."""
+    in_round = FeedbackRound.criteria.through.objects.filter(
+        feedbackround=OuterRef("pk"), criterion=criterion
+    )
+    return (
+        FeedbackRound.objects.select_related("group", "organisation")
+        .annotate(
+            seated=seat_held(user=user),
+            has_criterion=Exists(in_round),
+            acknowledged=antitrust_acknowledged(user=user),
+        )
+        .get(pk=round.pk)
+    )
+
+
 def _check_can_answer(feedback_round: FeedbackRound, criterion: Criterion, user: User) -> None:
-    organisation = feedback_round.organisation
-    if feedback_round.group_id not in seated_group_ids(organisation=organisation, user=user):
+    """Refuse unless ``user`` may answer now (``feedback_round`` from ``_round_to_answer``)."""
+    if not (user.is_active and feedback_round.seated):  # type: ignore[attr-defined]
         raise NotInTheRound()
     now = timezone.now()
     state = feedback_round.state(now)
@@ -315,9 +331,9 @@ def _check_can_answer(feedback_round: FeedbackRound, criterion: Criterion, user:
         raise RoundNotOpen(_("This feedback round has not opened yet."))
     if state == FeedbackRound.State.CLOSED:
         raise RoundNotOpen(_("This feedback round is closed: answers can no longer change."))
-    if not feedback_round.criteria.filter(pk=criterion.pk).exists():
+    if not feedback_round.has_criterion:  # type: ignore[attr-defined]
         raise DomainError(_("Criterion %(ref)s is not part of this round.") % {"ref": criterion})
-    if not antitrust_status(organisation=organisation, user=user).acknowledged:
+    if not feedback_round.acknowledged:  # type: ignore[attr-defined]
         raise NotInTheRound(_("Acknowledge the antitrust policy before taking part."))
 
 
@@ -398,7 +414,7 @@ def answer_save(
     open, the person holds no seat in its group, the criterion is not in the round, or an
     object belongs to another tenant; raises ``AnswerConflict`` on a stale version."""
     same_organisation(round.organisation_id, round, criterion)
-    feedback_round = FeedbackRound.objects.select_related("group", "organisation").get(pk=round.pk)
+    feedback_round = _round_to_answer(round, criterion, user)
     _check_can_answer(feedback_round, criterion, user)
     cleaned = _clean_answer_data(feedback_round, data)
     mine = (

@@ -43,7 +43,6 @@ from feedback import participant_selectors as selectors
 from feedback import services
 from feedback.forms import AnswerForm, answer_content_cheap
 from feedback.models import Answer, Criterion, Disposition, FeedbackRound
-from membership.selectors import antitrust_status
 
 PENDING_KEY = "feedback-pending:{round}:{criterion}"
 
@@ -101,8 +100,7 @@ class Editing:
             return cls(False, "scheduled")
         if not access.seated:
             return cls(False, "unseated")
-        status = antitrust_status(organisation=_organisation(request), user=request.user)
-        if not status.acknowledged:
+        if not access.acknowledged:
             return cls(False, "antitrust")
         return cls(True)
 

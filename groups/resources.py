@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from asi_wg.audit import audit_record
+from asi_wg.caching import public_version_bump
 from asi_wg.models import Organisation
 from groups.models import FocusArea, GroupLinkage, Phase, Standard, WorkingGroup
 
@@ -36,6 +37,8 @@ class TenantResource(resources.ModelResource):
             return
         if self.organisation is None:
             return
+        # Imports write in bulk, without the signals that keep the public pages fresh.
+        public_version_bump(self.organisation.pk)
         totals = {key: value for key, value in result.totals.items() if value}
         audit_record(
             organisation=self.organisation,

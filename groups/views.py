@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -22,11 +23,14 @@ from groups.page import group_page_context
 
 def organisation_home(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation  # type: ignore[attr-defined]
+    # Lazy: the page's cached fragment, when there is one, reads neither.
     return render(
         request,
         "groups/organisation_home.html",
         {
-            "groups": selectors.groups_for_organisation(organisation=organisation),
+            "groups": SimpleLazyObject(
+                lambda: selectors.groups_for_organisation(organisation=organisation)
+            ),
             "objectives": selectors.objectives_for_organisation(organisation=organisation),
         },
     )
@@ -42,9 +46,9 @@ def group_detail(request: HttpRequest, group_slug: str) -> HttpResponse:
         "groups/group_detail.html",
         {
             "group": group,
-            "linked_groups": selectors.linked_groups(group),
+            "details": selectors.GroupDetails(group),
             "open_extensions": selectors.open_extensions_for_participant(
-                group=group, user=request.user
+                group=group, request=request
             ),
             **group_page_context(group=group, request=request),
         },

@@ -71,6 +71,18 @@ def seated_group_ids(*, organisation: Organisation, user: Any) -> set[int]:
     )
 
 
+def seated_groups(*, organisation: Organisation, user: Any) -> list[WorkingGroup]:
+    """The groups of ``organisation`` in which ``user`` holds a seat now, by number (one
+    query)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    seats = Seat.objects.filter(
+        holder=user, ended_at__isnull=True, group__organisation=organisation
+    ).select_related("group")
+    by_id = {seat.group_id: seat.group for seat in seats}
+    return sorted(by_id.values(), key=lambda group: (group.number, group.pk))
+
+
 def meeting_access(*, organisation: Organisation, user: Any, meeting: Meeting) -> MeetingAccess:
     if meeting.organisation_id != organisation.pk:
         return MeetingAccess()
@@ -123,7 +135,8 @@ def meetings_for_participant(
     """The meetings of every group the person sits in, upcoming first (soonest first), then
     past ones (latest first)."""
     now = now or timezone.now()
-    group_ids = seated_group_ids(organisation=organisation, user=user)
+    groups = seated_groups(organisation=organisation, user=user)
+    group_ids = {group.pk for group in groups}
     meetings = list(
         _with_details(
             Meeting.objects.filter(organisation=organisation, group_id__in=group_ids),
@@ -131,7 +144,6 @@ def meetings_for_participant(
             now=now,
         ).order_by("starts_at", "id")
     )
-    groups = list(WorkingGroup.objects.filter(pk__in=group_ids).order_by("number"))
     return ParticipantMeetings(
         upcoming=[m for m in meetings if m.ends_at >= now],
         past=[m for m in reversed(meetings) if m.ends_at < now],

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -15,4 +17,33 @@ class MembershipConfig(AppConfig):
         from membership.services import group_archive_refusal
 
         group_page_contribute(group_page_participation)
+        _public_data()
         group_archive_check_register(group_archive_refusal)
+
+
+def _seated_organisations(user: Any) -> list[int]:
+    from django_scopes import scopes_disabled
+
+    from membership.models import Seat
+
+    with scopes_disabled():
+        return list(
+            Seat.objects.filter(holder=user, ended_at__isnull=True)
+            .values_list("group__organisation_id", flat=True)
+            .distinct()
+        )
+
+
+def _only_signed_in(user: Any, signal: dict[str, Any]) -> bool:
+    return set(signal.get("update_fields") or ()) == {"last_login"}
+
+
+def _public_data() -> None:
+    """Who takes part in a group is on its public page: seats, the profiles and Members they
+    name, and the names of people who consented to be named."""
+    from asi_wg.caching import public_data
+    from asi_wg.models import User
+    from membership.models import Member, ParticipantProfile, Seat
+
+    public_data(Seat, ParticipantProfile, Member)
+    public_data(User, organisations=_seated_organisations, skip=_only_signed_in)

@@ -11,11 +11,24 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
+from asi_wg.caching import public_cached
 from asi_wg.models import Organisation, User
 from groups.models import FocusArea, WorkingGroup
 from membership import rules
@@ -94,6 +107,25 @@ def antitrust_status(*, organisation: Organisation, user: Any) -> AntitrustStatu
         policy=policy,
         acknowledged_at=getattr(policy, "my_acknowledged_at", None),
     )
+
+
+def antitrust_acknowledged(*, user: Any, organisation: str = "organisation") -> ExpressionWrapper:
+    """``AntitrustStatus.acknowledged`` as an annotation on rows whose ``organisation`` field
+    names the tenant: it has no policy, or ``user`` acknowledged its current version. Annotated
+    on the row a page or service reads anyway, it saves a query."""
+    current = AntitrustPolicy.objects.filter(organisation=OuterRef(organisation)).order_by(
+        "-version"
+    )
+    acknowledged = AntitrustAcknowledgement.objects.filter(
+        user=user, policy=Subquery(current.values("pk")[:1])
+    )
+    return ExpressionWrapper(~Exists(current) | Exists(acknowledged), output_field=BooleanField())
+
+
+def seat_held(*, user: Any, group: str = "group") -> Exists:
+    """Whether ``user`` holds a seat now in the group that the outer row's ``group`` field
+    names, as an annotation or filter."""
+    return Exists(Seat.objects.filter(group=OuterRef(group), holder=user, ended_at__isnull=True))
 
 
 def participant_access(organisation: Organisation, user: Any, group: WorkingGroup) -> bool:
@@ -216,6 +248,19 @@ def _group_order(group: WorkingGroup) -> tuple[int, int, int, str]:
     return (group.parent.number, 1, group.number, group.name)
 
 
+def groups_in_order(organisation: Organisation) -> list[WorkingGroup]:
+    """Every group of the tenant with its parent, each top-level group followed by its
+    subgroups: from the tenant's public cache until a group changes."""
+    return public_cached(
+        organisation.pk,
+        "groups-in-order",
+        build=lambda: sorted(
+            WorkingGroup.objects.filter(organisation=organisation).select_related("parent"),
+            key=_group_order,
+        ),
+    )
+
+
 def dashboard_for(
     *, organisation: Organisation, user: User, now: datetime.datetime | None = None
 ) -> Dashboard:
@@ -253,16 +298,7 @@ def dashboard_for(
         for row in rows
         if row.application.status not in Application.REAPPLICABLE
     }
-    groups_to_apply = sorted(
-        (
-            group
-            for group in WorkingGroup.objects.filter(organisation=organisation).select_related(
-                "parent"
-            )
-            if group.pk not in applied
-        ),
-        key=_group_order,
-    )
+    groups_to_apply = [group for group in groups_in_order(organisation) if group.pk not in applied]
     return Dashboard(
         profile=profile,
         eligibility=rules.eligibility(profile),
@@ -357,8 +393,9 @@ def participation_summary(group: WorkingGroup) -> dict[str, Any]:
 
 
 def group_page_participation(group: WorkingGroup, request: HttpRequest) -> dict[str, Any]:
-    """The group page's "who takes part" section (registered with ``groups.page``)."""
-    return {"participation": participation_summary(group)}
+    """The group page's "who takes part" section (registered with ``groups.page``): public, so
+    read only when the page's cached public part is rendered afresh."""
+    return {"participation": SimpleLazyObject(lambda: participation_summary(group))}
 
 
 # --- The staff index -------------------------------------------------------------------------

@@ -84,9 +84,9 @@ def test_the_overview_costs_the_same_for_10_or_300_criteria(
     )
     assert response.status_code == 200
     assert response.content.decode().count("Draft</span>") == size // 2
-    # tenant, session, user, round, seats, criteria, answer states, antitrust policy, and the
-    # navigation's secretariat check (two)
-    assert queries == 10
+    # session, user, the round with the person's seat and antitrust acknowledgement, criteria,
+    # answer states, and the navigation's roles (the tenant is cached)
+    assert queries == 6
 
 
 @pytest.mark.parametrize("size", [10, 300])
@@ -102,10 +102,10 @@ def test_the_answer_page_costs_the_same_for_10_or_300_criteria(
     queries = len(captured)
     assert response.status_code == 200
     assert f"On {criteria[size // 2].reference}" in response.content.decode()
-    # tenant, session, user, round, seats, outline, criterion, answer states, the answer with
-    # its frameworks and objectives, antitrust policy, the three lists of choices, and the
-    # navigation's secretariat check (two)
-    assert queries == 17, "\n".join(q["sql"] for q in captured.captured_queries)
+    # session, user, the round with the person's seat and antitrust acknowledgement, outline,
+    # criterion, answer states, the answer with its frameworks and objectives, and the
+    # navigation's roles (the tenant and the lists of choices are cached)
+    assert queries == 10, "\n".join(q["sql"] for q in captured.captured_queries)
 
 
 @pytest.mark.parametrize("size", [10, 300])
@@ -122,11 +122,11 @@ def test_the_autosave_costs_the_same_for_10_or_300_criteria(
         )
     assert response.status_code == 200, response.content.decode()
     assert 'value="3"' in response.content.decode()
-    # The page's reads (10: tenant, session, user, round, seats, criterion, antitrust policy,
-    # frameworks, objectives, groups), the service's own checks (round, seats, criterion,
-    # policy), the locked answer with its frameworks and objectives, the update and the audit
-    # entry, in a transaction's savepoint.
-    assert len(queries) == 21, "\n".join(q["sql"] for q in queries.captured_queries)
+    # The view's reads (session, user, the round with the person's seat and acknowledgement, the
+    # criterion), the service's own check (the round with the seat, the criterion and the
+    # acknowledgement, in one query), the locked answer with its frameworks and objectives, the
+    # update and the audit entry, in a transaction's savepoint (two statements).
+    assert len(queries) == 12, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("size", [10, 300])
@@ -137,5 +137,32 @@ def test_the_list_costs_the_same_for_10_or_300_criteria(
     queries, response = count(client_for(consultation.participant), "/alu/feedback/")
     assert response.status_code == 200
     assert f"{size} of {size}</strong> criteria answered" in response.content.decode()
-    # tenant, session, user, seats, the rounds with their counts, the secretariat check (two)
-    assert queries == 7
+    # session, user, seats, the rounds with their counts, the navigation's roles
+    assert queries == 5
+
+
+def test_the_forms_lists_come_from_the_cache_and_show_a_change_at_once(
+    consultation: Consultation, org: Organisation
+) -> None:
+    criterion = consultation.criteria["5.3"]
+    url = f"/alu/feedback/rounds/{consultation.round.pk}/criteria/{criterion.pk}/"
+    client = client_for(consultation.participant)
+    assert "GRI 303" not in client.get(url).content.decode()
+    framework = FrameworkFactory.create(organisation=org, name="GRI 303")
+    assert "GRI 303" in client.get(url).content.decode()
+    objective = RevisionObjectiveFactory.create(organisation=org, title="Raise the bar")
+    assert "Raise the bar" in client.get(url).content.decode()
+    with scopes_disabled():
+        consultation.other_group.name = "Nature and Biodiversity"
+        consultation.other_group.save()
+    assert "Nature and Biodiversity" in client.get(url).content.decode()
+    # The autosave validates against the same lists: the new rows are valid choices.
+    response = client.post(
+        f"{url}autosave/",
+        {"version": "0", "frameworks": [framework.pk], "objectives": [objective.pk]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200, response.content.decode()
+    with scopes_disabled():
+        saved = Answer.objects.get(author=consultation.participant)
+        assert list(saved.frameworks.all()) == [framework]

@@ -445,7 +445,7 @@ def _queries(client: Client, url: str) -> tuple[int, str]:
     return len(queries), response.content.decode()
 
 
-@pytest.mark.parametrize(("size", "expected"), [(10, 14), (300, 14)])
+@pytest.mark.parametrize(("size", "expected"), [(10, 12), (300, 12)])
 def test_the_triage_costs_the_same_for_10_or_300_comments(
     triage: Triage, secretariat: User, size: int, expected: int
 ) -> None:
@@ -463,7 +463,7 @@ def test_the_triage_costs_the_same_for_10_or_300_comments(
     assert filtered == expected
 
 
-@pytest.mark.parametrize(("size", "expected"), [(1, 8), (30, 8)])
+@pytest.mark.parametrize(("size", "expected"), [(1, 6), (30, 6)])
 def test_the_rounds_list_costs_the_same_for_1_or_30_rounds(
     triage: Triage, secretariat: User, size: int, expected: int
 ) -> None:

@@ -779,7 +779,7 @@ def make_applications(person: User, org: Organisation, secretariat: User, count:
         ApplicationFactory.create(group=group, status=Application.Status.WAITING)
 
 
-DASHBOARD_QUERIES = 12
+DASHBOARD_QUERIES = 9
 
 
 @pytest.mark.parametrize("count", [1, 5])

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from asi_wg.caching import tenant_caches_clear
 from asi_wg.demo import DEMO_PASSWORD, load_all, load_scale
 
 
@@ -54,3 +55,5 @@ class Command(BaseCommand):
                     f"in {time.monotonic() - started:.1f} s."
                 )
             )
+        # Bulk inserts send no signals: the tenants' cached rows and pages are forgotten here.
+        tenant_caches_clear()
