@@ -597,6 +597,11 @@ def test_the_demo_committee_has_the_closed_rounds_pdf_ready(
     assert CLOSED_TITLE in text
 
 
+def downloaded_text(response: Any) -> str:
+    """The text of a downloaded PDF (a FileResponse streams its content)."""
+    return flat(" ".join(pdf_pages(b"".join(response.streaming_content))))
+
+
 def test_a_pdf_made_before_consent_was_withdrawn_is_no_longer_served(
     filled: Filled, secretariat: User
 ) -> None:
@@ -608,7 +613,7 @@ def test_a_pdf_made_before_consent_was_withdrawn_is_no_longer_served(
     status = f"/alu/committee/summaries/pdf/files/{made.pk}/"
     response = member.get(download)
     assert response.status_code == 200
-    assert CONSENTING in flat(" ".join(pdf_pages(b"".join(response.streaming_content))))
+    assert CONSENTING in downloaded_text(response)
 
     with scope(organisation=organisation):
         membership_services.profile_save(
@@ -626,4 +631,4 @@ def test_a_pdf_made_before_consent_was_withdrawn_is_no_longer_served(
     assert current.pk != made.pk
     response = member.get(f"/alu/committee/summaries/pdf/files/{current.pk}/download.pdf")
     assert response.status_code == 200
-    assert CONSENTING not in flat(" ".join(pdf_pages(b"".join(response.streaming_content))))
+    assert CONSENTING not in downloaded_text(response)
