@@ -106,14 +106,16 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
         if messages is None:
             logger.info("notification %s: object %s is gone; nothing sent", kind, object_id)
             return False
-        if not messages:
-            return False
         # One connection to the mail server for the whole batch, not a new SMTP conversation
         # (and TLS handshake) per recipient: a meeting's reminder goes to thirty people at once.
-        with get_connection() as connection:
+        # It opens with the first message claimed, so a batch already sent contacts no server.
+        connection = get_connection()
+        try:
             sent = [
                 message for message in messages if _send_once(organisation, message, connection)
             ]
+        finally:
+            connection.close()
     return bool(sent)
 
 
@@ -156,6 +158,7 @@ def _send_once(organisation: Organisation, message: Message, connection: BaseEma
     if claim is None:
         return False
     try:
+        connection.open()  # once: an open connection stays open for the next message
         email.send()
     except BaseException:
         # SMTP errors, timeouts, the job's soft time limit: free the key for the retry. Nothing
