@@ -452,7 +452,7 @@ def test_the_triage_costs_the_same_for_10_or_300_comments(
     populate(triage, size, secretariat)
     count, page = _queries(client_for(secretariat), triage.url)
     assert f"Comments ({size + 3})" in page
-    assert page.count('<article class="comment') == min(size + 3, 50)
+    assert page.count('<article class="comment') == min(size + 3, 25)
     assert "Referred from Nature" in page
     assert count == expected
     filtered, page = _queries(
