@@ -251,8 +251,10 @@ def answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
     page = _answer_page(request, pk, criterion_pk)
     editing = Editing.of(page.access, request)
     if request.method == "GET":
-        pending = _pop_pending(request, page)
-        if pending is not None and editing.allowed:
+        # What was typed while signed out stays kept until the form can take it: a person who
+        # must first acknowledge a new antitrust policy finds it after doing so.
+        pending = _pop_pending(request, page) if editing.allowed else None
+        if pending is not None:
             form = AnswerForm(pending, round=page.round)
             return _render_answer(request, page, form, editing, restored=True)
         form = AnswerForm(initial=AnswerForm.initial_from(page.answer), round=page.round)

@@ -15,6 +15,7 @@ from django_scopes import scope, scopes_disabled
 from asi_wg.models import Organisation, User
 from feedback import services
 from feedback.models import Answer, FeedbackRound
+from membership import services as membership_services
 from tests.factories import FrameworkFactory, RevisionObjectiveFactory
 from tests.feedback.conftest import Consultation, make_round
 from tests.meetings.conftest import client_for
@@ -319,6 +320,30 @@ def test_a_signed_out_post_keeps_the_text_for_after_signing_in(
     assert "It is not saved yet" in page
     # Shown once: the next visit is the server's (empty) answer.
     assert "Typed before the session expired." not in text(client.get(answer_url(consultation)))
+
+
+def test_text_kept_while_signed_out_waits_for_a_new_antitrust_policy_to_be_acknowledged(
+    consultation: Consultation, org: Organisation
+) -> None:
+    c = consultation
+    client = Client()
+    typed = "A long comment typed before the session expired."
+    assert client.post(answer_url(c), form_data(0, comment=typed)).status_code == 302
+    with scope(organisation=org):
+        policy = membership_services.antitrust_policy_publish(
+            organisation=org, title="Antitrust policy v2", body="Still none.", acting_user=None
+        )
+    client.force_login(c.participant)
+    # The form is read-only until the new version is acknowledged: the text is not shown...
+    first = text(client.get(answer_url(c)))
+    assert "antitrust" in first.lower()
+    assert typed not in first
+    with scope(organisation=org):
+        membership_services.antitrust_acknowledge(
+            organisation=org, user=c.participant, policy=policy
+        )
+    # ...nor lost: it is there once the form can take it.
+    assert typed in text(client.get(answer_url(c)))
 
 
 # --- Crafted requests ---------------------------------------------------------------------------
