@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db.models import Model
 
 
@@ -24,3 +25,10 @@ def choice_labels(model: type[Model], field_name: str) -> Labels:
     """The labels of ``model.field_name``'s choices in the active language."""
     field = model._meta.get_field(field_name)
     return Labels({value: str(label) for value, label in field.flatchoices})  # type: ignore[union-attr]
+
+
+def form_choices(form_class: type[forms.Form], field_name: str) -> list[tuple[Any, str]]:
+    """A form field's choices with their labels made text once, for a page that lists them in
+    every row's form (a lazy label is translated again at each rendering)."""
+    field = form_class.base_fields[field_name]
+    return [(value, str(label)) for value, label in field.choices]  # type: ignore[attr-defined]

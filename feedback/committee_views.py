@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from asi_wg.admin_sites import is_committee, is_secretariat
 from asi_wg.models import Organisation, User
 from feedback import iso, selectors, summaries, summary_pages
-from feedback.models import DraftDocument, FeedbackRound
+from feedback.models import DraftDocument
 
 
 def committee_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -96,23 +96,16 @@ def round_summary(request: HttpRequest, pk: int) -> HttpResponse:
 @committee_required
 def group_summary(request: HttpRequest, slug: str, document_pk: int) -> HttpResponse:
     organisation = _organisation(request)
-    # The group and the document of any round of the group on the document: one query.
-    feedback_round = (
-        FeedbackRound.objects.filter(
-            organisation=organisation, group__slug=slug, document_id=document_pk
-        )
-        .select_related("group", "document")
-        .first()
+    feedback_round = selectors.tenant_group_round(
+        organisation=organisation, group_slug=slug, document_pk=document_pk
     )
     if feedback_round is None:
         _document(request, document_pk)  # 404 for a document that is not the tenant's
         raise Http404(_("This group was not asked about this draft document."))
-    group, document = feedback_round.group, feedback_round.document
-    group.organisation = document.organisation = organisation
     return _render_summary(
         request,
         summaries.KIND_GROUP,
-        (group, document),
+        (feedback_round.group, feedback_round.document),
         {"kind": "group", "slug": slug, "document_pk": document_pk},
     )
 

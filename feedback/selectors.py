@@ -336,6 +336,25 @@ def unpublished_dispositions(feedback_round: FeedbackRound) -> int:
     ).count()
 
 
+def tenant_group_round(
+    *, organisation: Organisation, group_slug: str, document_pk: int
+) -> FeedbackRound | None:
+    """Any of the tenant's rounds of the group at ``group_slug`` on the document, with its group
+    and document (the group summary's lookup: one query), or None when the group was not asked
+    about that document."""
+    feedback_round = (
+        FeedbackRound.objects.filter(
+            organisation=organisation, group__slug=group_slug, document_id=document_pk
+        )
+        .select_related("group", "document")
+        .first()
+    )
+    if feedback_round is not None:
+        feedback_round.organisation = feedback_round.group.organisation = organisation
+        feedback_round.document.organisation = organisation
+    return feedback_round
+
+
 def tenant_round(*, organisation: Organisation, pk: int) -> FeedbackRound | None:
     """One of the tenant's rounds with its group and document (the staff and committee pages'
     lookup), or None when the tenant has no such round."""

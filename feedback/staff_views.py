@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from asi_wg.choices import form_choices
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
 from asi_wg.parsing import is_id
@@ -218,10 +219,7 @@ def _render_triage(
     query = request.GET.copy()
     query.pop("page", None)
     # Labels made text once: the list is shown in every comment's form.
-    statuses = [
-        (value, str(label))
-        for value, label in DispositionForm.base_fields["status"].choices  # type: ignore[attr-defined]
-    ]
+    statuses = form_choices(DispositionForm, "status")
     return render(
         request,
         "feedback/staff/triage.html",

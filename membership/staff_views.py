@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from asi_wg.admin_sites import is_secretariat
+from asi_wg.choices import form_choices
 from asi_wg.errors import DomainError
 from asi_wg.models import User
 from groups.models import WorkingGroup
@@ -99,10 +100,7 @@ def _render_workbench(
             "bulk_form": bulk_form,
             "selected_ids": bulk_form.selected_ids() if bulk_form.is_bound else set(),
             # Made text once: every seat's form lists them.
-            "end_reasons": [
-                (value, str(label))
-                for value, label in SeatEndForm.base_fields["reason"].choices  # type: ignore[attr-defined]
-            ],
+            "end_reasons": form_choices(SeatEndForm, "reason"),
             "cap_form": SeatCapForm(initial={"seat_cap": group.seat_cap}),
             "charts": _charts(workbench),
             "weights": DEFAULT_WEIGHTS,
