@@ -37,6 +37,7 @@ from tests.helpers.processes import (
     close_celery_app,
     free_port,
     http_get,
+    run_in_project,
     started_processes,
     url_with_path,
     wait_for,
@@ -188,15 +189,7 @@ class Stack:
         """Run the service's compose health check command on this machine."""
         test = self.compose["services"][service]["healthcheck"]["test"]
         assert test[0] == "CMD", f"{service}: write the health check as a CMD list"
-        return subprocess.run(
-            test[1:],
-            env=self.env(service),
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        return run_in_project(test[1:], env=self.env(service), timeout=30)
 
 
 def _emptied_spare_redis_url() -> str:
@@ -413,14 +406,10 @@ def test_static_files_are_served_compressed_with_a_year_of_caching(
 ) -> None:
     stack = stack_without_database
     # What the Dockerfile runs at build time, with the web service's environment.
-    collect = subprocess.run(
+    collect = run_in_project(
         [sys.executable, "manage.py", "collectstatic", "--noinput"],
         env=stack.env("web"),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert collect.returncode == 0, collect.stderr
     manifest = json.loads((stack.static_root / "staticfiles.json").read_text())["paths"]

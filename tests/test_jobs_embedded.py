@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,11 @@ from django.db import connection
 
 from asi_wg.models import JobHeartbeat
 from tests.helpers.processes import (
-    PROJECT_ROOT,
     Processes,
     clean_env,
     close_celery_app,
     database_url_of,
+    run_in_project,
     started_processes,
     wait_for,
     wait_for_output,
@@ -52,15 +51,7 @@ def _test_database_url() -> str:
 
 def _broker_settings(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     """The broker URL and transport options that settings give a process with ``env``."""
-    answer = subprocess.run(
-        ["python", "-c", _PRINT_BROKER_SETTINGS],
-        env=dict(env),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    answer = run_in_project(["python", "-c", _PRINT_BROKER_SETTINGS], env=env)
     assert answer.returncode == 0, answer.stderr
     broker_url, options = json.loads(answer.stdout.strip().splitlines()[-1])
     return broker_url, options

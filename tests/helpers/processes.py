@@ -37,6 +37,21 @@ T = TypeVar("T")
 _INHERITED = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "USER", "LOGNAME")
 
 
+def run_in_project(
+    command: Sequence[str], *, env: Mapping[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` to its end from the project root with ``env``; its output as text."""
+    return subprocess.run(
+        list(command),
+        env=dict(env),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def clean_env(**variables: str) -> dict[str, str]:
     """An environment with the venv first on PATH and no Django or Celery setting inherited.
 
