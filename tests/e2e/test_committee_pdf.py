@@ -1,6 +1,7 @@
 """A committee member's PDF summary in a real browser: from the summaries to a round's page,
 "Prepare PDF", the status page that updates itself while a worker typesets it, and the download;
-the status page passes axe-core at desktop and phone widths, waiting and ready.
+the status page passes axe-core at desktop and phone widths, waiting, ready, and superseded by
+newer feedback.
 
 No Celery worker here: the job is recorded when queued and run by the test (the same function
 the worker runs) while the page is open, so the test sees the page change by itself (htmx)."""
@@ -13,9 +14,9 @@ import pytest
 from django_scopes import scope, scopes_disabled
 
 from asi_wg.models import Organisation, User
-from feedback import demo_pdf, summary_files
+from feedback import demo_pdf, services, summary_files
 from feedback.demo import CLOSED_TITLE, OPEN_TITLE
-from feedback.models import FeedbackRound, SummaryFile
+from feedback.models import Answer, FeedbackRound, SummaryFile
 from tests.e2e.axe import assert_accessible
 from tests.e2e.test_meetings_flow import sign_in
 from tests.e2e.test_public_pages import HAS_HORIZONTAL_SCROLL, header
@@ -93,3 +94,29 @@ def test_the_committee_prepares_waits_for_and_downloads_a_pdf_summary(
     phone_page.get_by_role("link", name="Download the PDF (Letter").wait_for(timeout=15_000)
     assert_accessible(phone_page)
     assert not phone_page.evaluate(HAS_HORIZONTAL_SCROLL)
+
+    # A participant submits an answer of the open round: the file no longer shows the summary.
+    # Its page says so, offers no download, and prepares the current version in one click.
+    with scope(organisation=asi):
+        draft = Answer.objects.filter(
+            round__title=OPEN_TITLE,
+            author__email="participant@asi.example",
+            submitted_at__isnull=True,
+        ).first()
+        assert draft is not None
+        services.answer_save(
+            round=draft.round,
+            criterion=draft.criterion,
+            user=draft.author,
+            data={"relevance": 3, "comment": "Submitted after the PDF was made."},
+            expected_version=draft.version,
+            submit=True,
+        )
+    page.reload()
+    assert page.get_by_text("has changed since it was prepared").is_visible()
+    assert page.get_by_role("link", name="Download the PDF (Letter").count() == 0
+    assert_accessible(page)
+    page.get_by_role("button", name="Prepare the current PDF").click()
+    page.wait_for_url("**/committee/summaries/pdf/files/*/")
+    assert len(queued) == 2
+    assert "Waiting for a worker" in page.get_by_role("status").inner_text()
