@@ -25,10 +25,15 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def docx_bytes() -> bytes:
+    """A minimal Word file, the same bytes every time (a parameter of a test below: test
+    processes collecting it a second apart must see the same test)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
+        for name, text in (
+            ("[Content_Types].xml", "<Types/>"),
+            ("word/document.xml", "<w:document/>"),
+        ):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0)), text)
     return buffer.getvalue()
 
 
@@ -213,6 +218,7 @@ def test_an_office_file_is_accepted_by_its_content(circle: Circle, secretariat: 
         ("draft.pdf", docx_bytes(), "is named as .pdf but its content is a Word file"),
         ("empty.pdf", b"", "is empty"),
     ],
+    ids=["html-named-pdf", "program", "word-named-pdf", "empty"],
 )
 def test_a_refused_upload_says_why_and_stores_nothing(
     circle: Circle, secretariat: User, name: str, content: bytes, message: str
