@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from bench.wrk import Saver
 
+#: The view every page is divided by (``bench/urls.py``): routing and every middleware, no work.
+TRIVIAL = "/bench/trivial"
+
 
 @dataclass(frozen=True)
 class Page:
@@ -79,7 +82,8 @@ def tenant(slug: str) -> Tenant:
     o = f"/{slug}"
     form = f"{o}/feedback/rounds/{open_round.pk}/criteria/{criteria[0]}/"
     pages = [
-        Page("healthz", "/healthz (trivial)", "/healthz"),
+        Page("trivial", "trivial view (baseline)", TRIVIAL),
+        Page("healthz", "/healthz", "/healthz"),
         Page("home", "organisation home", f"{o}/"),
         Page("group_anon", "group page, anonymous", f"{o}/groups/{group.slug}/"),
         Page(
