@@ -25,6 +25,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Every write and read of a test runs in its process, and the cache is cleared between tests:
 # the tests see the caches as production has them, on the embedded default too.
 TENANT_CACHE = True
+# Likewise sessions, read from the cache as production reads them with Redis: a page's queries
+# are the same number in both phases of the suite.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that the worker and web processes the job tests start can share it.
     # TEST_SQLITE_NAME lets two test runs in one checkout keep out of each other's way.

@@ -86,6 +86,8 @@ def tenant(slug: str) -> Tenant:
         Page("healthz", "/healthz", "/healthz"),
         Page("home", "organisation home", f"{o}/"),
         Page("group_anon", "group page, anonymous", f"{o}/groups/{group.slug}/"),
+        # The floor of every signed-in page: the cached home page, with the person's navigation.
+        Page("home_participant", "organisation home, signed in", f"{o}/", participant),
         Page(
             "group_participant", "group page, participant", f"{o}/groups/{group.slug}/", participant
         ),

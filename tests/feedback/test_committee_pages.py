@@ -273,14 +273,14 @@ def test_the_pages_query_counts_do_not_grow_with_the_answers(
     populate(consultation, org, size)
     client = client_for(committee)
     index, round_url, group_url, document_url = urls(consultation)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert client.get(index).status_code == 200
     # The first reading builds and renders the summary, the next ones take it from the cache
     # after the fingerprint's four queries.
     for url in (round_url, group_url, document_url):
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(12):
             first = client.get(url).content.decode()
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             again = client.get(url).content.decode()
         assert first.count('class="comment committee-comment"') == size
         assert _without_csrf(again) == _without_csrf(first)

@@ -84,9 +84,9 @@ def test_the_overview_costs_the_same_for_10_or_300_criteria(
     )
     assert response.status_code == 200
     assert response.content.decode().count("Draft</span>") == size // 2
-    # session, user, the round with the person's seat and antitrust acknowledgement, criteria,
-    # answer states, and the navigation's roles (the tenant is cached)
-    assert queries == 6
+    # user, the round with the person's seat and antitrust acknowledgement, criteria, answer
+    # states, and the navigation's roles (the tenant and the session are cached)
+    assert queries == 5
 
 
 @pytest.mark.parametrize("size", [10, 300])
@@ -102,10 +102,10 @@ def test_the_answer_page_costs_the_same_for_10_or_300_criteria(
     queries = len(captured)
     assert response.status_code == 200
     assert f"On {criteria[size // 2].reference}" in response.content.decode()
-    # session, user, the round with the person's seat and antitrust acknowledgement, outline,
-    # criterion, answer states, the answer with its frameworks and objectives, and the
-    # navigation's roles (the tenant and the lists of choices are cached)
-    assert queries == 10, "\n".join(q["sql"] for q in captured.captured_queries)
+    # user, the round with the person's seat and antitrust acknowledgement, outline, criterion,
+    # answer states, the answer with its frameworks and objectives, and the navigation's roles
+    # (the session, the tenant and the lists of choices are cached)
+    assert queries == 9, "\n".join(q["sql"] for q in captured.captured_queries)
 
 
 @pytest.mark.parametrize("size", [10, 300])
@@ -122,11 +122,11 @@ def test_the_autosave_costs_the_same_for_10_or_300_criteria(
         )
     assert response.status_code == 200, response.content.decode()
     assert 'value="3"' in response.content.decode()
-    # The view's reads (session, user, the round with the person's seat and acknowledgement, the
+    # The view's reads (user, the round with the person's seat and acknowledgement, the
     # criterion), the service's own check (the round with the seat, the criterion and the
     # acknowledgement, in one query), the locked answer with its frameworks and objectives, the
     # update and the audit entry, in a transaction's savepoint (two statements).
-    assert len(queries) == 12, "\n".join(q["sql"] for q in queries.captured_queries)
+    assert len(queries) == 11, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("size", [10, 300])
@@ -137,8 +137,8 @@ def test_the_list_costs_the_same_for_10_or_300_criteria(
     queries, response = count(client_for(consultation.participant), "/alu/feedback/")
     assert response.status_code == 200
     assert f"{size} of {size}</strong> criteria answered" in response.content.decode()
-    # session, user, seats, the rounds with their counts, the navigation's roles
-    assert queries == 5
+    # user (the session is cached), seats, the rounds with their counts, the navigation's roles
+    assert queries == 4
 
 
 def test_the_forms_lists_come_from_the_cache_and_show_a_change_at_once(

@@ -445,7 +445,7 @@ def _queries(client: Client, url: str) -> tuple[int, str]:
     return len(queries), response.content.decode()
 
 
-@pytest.mark.parametrize(("size", "expected"), [(10, 12), (300, 12)])
+@pytest.mark.parametrize(("size", "expected"), [(10, 11), (300, 11)])
 def test_the_triage_costs_the_same_for_10_or_300_comments(
     triage: Triage, secretariat: User, size: int, expected: int
 ) -> None:
@@ -463,7 +463,7 @@ def test_the_triage_costs_the_same_for_10_or_300_comments(
     assert filtered == expected
 
 
-@pytest.mark.parametrize(("size", "expected"), [(1, 6), (30, 6)])
+@pytest.mark.parametrize(("size", "expected"), [(1, 5), (30, 5)])
 def test_the_rounds_list_costs_the_same_for_1_or_30_rounds(
     triage: Triage, secretariat: User, size: int, expected: int
 ) -> None:

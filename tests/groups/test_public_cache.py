@@ -219,10 +219,10 @@ def test_the_group_page_of_a_participant_costs_the_same_at_any_size(
     client = Client()
     client.force_login(mine.holder)
     page(client, PAGE)
-    # session, user, the person's roles in the group, its open extensions, its open round for
-    # them, and the navigation's roles in the organisation: the group and the public part are
-    # cached
-    with django_assert_num_queries(6):
+    # user, the person's roles in the group, its open extensions, its open round for them, and
+    # the navigation's roles in the organisation: the session, the group and the public part
+    # are cached
+    with django_assert_num_queries(5):
         page(client, PAGE)
 
 
@@ -237,8 +237,8 @@ def test_the_organisation_home_signed_in_costs_the_same_at_any_size(
     client = Client()
     client.force_login(secretariat)
     page(client, HOME)
-    # session, user, and the navigation's roles: the tenant and the page are cached
-    with django_assert_num_queries(3):
+    # user (the session is cached) and the navigation's roles: the tenant and the page are cached
+    with django_assert_num_queries(2):
         page(client, HOME)
 
 

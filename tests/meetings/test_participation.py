@@ -205,7 +205,7 @@ def test_my_meetings_query_count_does_not_grow(
     assert response.status_code == 200
     assert len(response.context["mine"].past) == size
     assert response.context["records"][0].attended == size
-    assert len(queries) == 14, "\n".join(q["sql"] for q in queries.captured_queries)
+    assert len(queries) == 13, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 # --- Non-attendance -------------------------------------------------------------------------

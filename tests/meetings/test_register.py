@@ -199,7 +199,7 @@ def test_register_query_count_does_not_grow(
         response = client.get(url)
     assert response.status_code == 200
     assert len(response.context["rows"]) == size
-    assert len(queries) == 8, "\n".join(q["sql"] for q in queries.captured_queries)
+    assert len(queries) == 7, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def _queries(client: Client, url: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize(("size", "expected"), [(1, 5), (30, 5)])
+@pytest.mark.parametrize(("size", "expected"), [(1, 4), (30, 4)])
 def test_the_meetings_plan_costs_the_same_for_one_meeting_or_thirty(
     org: Organisation, secretariat: User, size: int, expected: int
 ) -> None:
@@ -59,7 +59,7 @@ def _absent_three_times(
     return group, people
 
 
-@pytest.mark.parametrize(("size", "expected"), [(1, 9), (30, 9)])
+@pytest.mark.parametrize(("size", "expected"), [(1, 8), (30, 8)])
 def test_participation_costs_the_same_for_one_participant_or_thirty(
     org: Organisation, secretariat: User, size: int, expected: int
 ) -> None:
@@ -68,7 +68,7 @@ def test_participation_costs_the_same_for_one_participant_or_thirty(
     assert _queries(client, "/alu/staff/participation/") == expected
 
 
-@pytest.mark.parametrize(("size", "expected"), [(1, 13), (30, 13)])
+@pytest.mark.parametrize(("size", "expected"), [(1, 12), (30, 12)])
 def test_participation_with_a_waiting_list_and_flags_costs_at_most_15_queries(
     org: Organisation, secretariat: User, size: int, expected: int
 ) -> None:

@@ -779,7 +779,7 @@ def make_applications(person: User, org: Organisation, secretariat: User, count:
         ApplicationFactory.create(group=group, status=Application.Status.WAITING)
 
 
-DASHBOARD_QUERIES = 9
+DASHBOARD_QUERIES = 8
 
 
 @pytest.mark.parametrize("count", [1, 5])

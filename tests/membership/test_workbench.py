@@ -591,7 +591,7 @@ def test_workbench_query_count_does_not_grow(
         response = secretariat_client.get(URL)
     assert response.status_code == 200
     assert response.context["workbench"].slate.application_ids  # the proposal is computed
-    assert len(queries) == 14, "\n".join(q["sql"] for q in queries.captured_queries)
+    assert len(queries) == 13, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("size", [1, 3])
@@ -608,7 +608,7 @@ def test_staff_index_query_count_does_not_grow(
     with CaptureQueriesContext(connection) as queries:
         response = secretariat_client.get("/alu/staff/")
     assert response.status_code == 200
-    assert len(queries) == 4, "\n".join(q["sql"] for q in queries.captured_queries)
+    assert len(queries) == 3, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 def test_the_secretariat_of_each_tenant_sees_only_its_own_groups(

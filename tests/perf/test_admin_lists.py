@@ -38,7 +38,7 @@ def test_the_audit_trail_list_costs_the_same_for_2_or_120_entries(
 ) -> None:
     _entries(org, secretariat, size)
     secretariat_client.get("/alu/admin/asi_wg/auditentry/")  # warms the content types
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = secretariat_client.get("/alu/admin/asi_wg/auditentry/")
     assert response.status_code == 200
     with scopes_disabled():
