@@ -210,9 +210,9 @@ def table(results: dict[str, Any]) -> str:
     # Runs before /bench/trivial existed divided by /healthz.
     baseline = results.get("baseline", "healthz")
     lines = [
-        f"{'page':<26} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6} {'>=0.1':>5} "
+        f"{'page':<28} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6} {'>=0.1':>5} "
         f"{'<150':>5}  {'queries asi s1/s20':>18} {'scale s1/s20':>12} {'same,<=15':>9}",
-        "-" * 112,
+        "-" * 114,
     ]
     for key, label in results["labels"]:
         row = pages.get(key, {})
@@ -239,7 +239,7 @@ def table(results: dict[str, Any]) -> str:
         statuses = {c["status"] for c in found if c} - {200}
         if statuses:  # a count of a redirect or an error page says nothing of the page
             same = "status " + ",".join(map(str, sorted(statuses)))
-        lines.append(f"{label:<26} {speed}  {asi:>18} {scale:>12} {same:>9}")
+        lines.append(f"{label:<28} {speed}  {asi:>18} {scale:>12} {same:>9}")
     lines.append("")
     lines.append(
         f"ratio: page req/s / req/s of {dict(results['labels'])[baseline]} measured just "
@@ -305,7 +305,7 @@ def _job_rows(jobs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def jobs_table(jobs: dict[str, Any], memory: dict[str, Any]) -> str:
-    lines = [f"{'job':<44} {'time':>8}  {'goal':<20} result", "-" * 112]
+    lines = [f"{'job':<44} {'time':>8}  {'goal':<20} result", "-" * 114]
     lines += [f"{a:<44} {b:>8}  {c:<20} {d}" for a, b, c, d in _job_rows(jobs)]
     web = memory["web_workers_kib"]
     steps = ", ".join(f"{name} {jobs[name]['peak_kib'] // 1024}" for name in JOBS if name in jobs)
