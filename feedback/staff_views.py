@@ -29,7 +29,7 @@ from asi_wg.choices import form_choices
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
 from asi_wg.parsing import is_id
-from feedback import iso, selectors, services, summaries, synopsis
+from feedback import iso, selectors, services, summaries, synopsis, triage_fragments
 from feedback.models import DraftDocument, FeedbackRound
 from feedback.staff_forms import DispositionForm, ExtendForm, SynopsisForm, TriageFilterForm
 from groups.models import RevisionObjective, WorkingGroup
@@ -220,6 +220,14 @@ def _render_triage(
     query.pop("page", None)
     # Labels made text once: the list is shown in every comment's form.
     statuses = form_choices(DispositionForm, "status")
+    zone = _zone(request)
+    form_action = request.get_full_path()
+    sections = _rows(
+        selectors.triage_items(list(page.object_list), feedback_round), posted or {}, statuses
+    )
+    triage_fragments.render_comments(
+        request, organisation.pk, sections, form_action=form_action, zone=zone
+    )
     return render(
         request,
         "feedback/staff/triage.html",
@@ -227,18 +235,14 @@ def _render_triage(
             "round": feedback_round,
             "state": feedback_round.state(),
             "filter_form": filter_form,
-            "sections": _rows(
-                selectors.triage_items(list(page.object_list), feedback_round),
-                posted or {},
-                statuses,
-            ),
+            "sections": sections,
             "page": page,
             "query": query.urlencode(),
             "to_publish": selectors.unpublished_dispositions(feedback_round),
             "statuses": statuses,
             "posted": posted or {},
-            "form_action": request.get_full_path(),
-            "zone": _zone(request),
+            "form_action": form_action,
+            "zone": zone,
         },
         status=status,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import html
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -533,3 +534,101 @@ def test_a_page_opened_before_a_colleagues_decision_does_not_silently_replace_it
     assert secretariat_client.post(triage.url, {**bulk, "status": "rejected"}).status_code == 400
     with scopes_disabled():
         assert Disposition.objects.get(answer=triage.own).status == "noted"
+
+
+# --- Each comment rendered once for what it shows (feedback/triage_fragments.py) ---------------
+
+
+def _comment_renders(response: Any) -> int:
+    return sum(t.name == "feedback/staff/_comment.html" for t in response.templates)
+
+
+def test_a_comment_is_rendered_once_then_taken_from_the_cache(
+    triage: Triage, secretariat_client: Client, org: Organisation
+) -> None:
+    first = secretariat_client.get(triage.url)
+    assert _comment_renders(first) == 3
+    again = secretariat_client.get(triage.url)
+    assert _comment_renders(again) == 0
+    colleague = client_for(make_secretariat(org, email="bob@alu.example"))
+    assert _comment_renders(colleague.get(triage.url)) == 0
+    # The same comments; only the CSRF tokens differ.
+    assert _without_tokens(again.content.decode()) == _without_tokens(first.content.decode())
+
+
+def _without_tokens(page: str) -> str:
+    import re
+
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        ("comment", "Name the sorting step, and the melt loss."),
+        ("proposed_change", "Add a line on melt loss."),
+        ("author", "Renamed Person"),
+        ("member", "Renamed Member Ltd"),
+        ("framework", "ISO 59020"),
+        ("group", "Nature and land"),
+        ("disposition", "Seen and noted, with thanks."),
+    ],
+)
+def test_whatever_changes_in_a_comment_shows_at_once_even_written_behind_the_services_back(
+    triage: Triage, secretariat_client: Client, change: str, shown: str
+) -> None:
+    from membership.models import Member
+
+    secretariat_client.get(triage.url)  # the comments are in the cache now
+    own = triage.own
+    with scopes_disabled():
+        # Bulk updates: no signal, no version, nothing a cache could be told by.
+        if change in ("comment", "proposed_change"):
+            Answer.objects.filter(pk=own.pk).update(**{change: shown})
+        elif change == "author":
+            User.objects.filter(pk=own.author_id).update(full_name=shown)
+        elif change == "member":
+            seat = Seat.objects.select_related("member").get(
+                holder=own.author_id, group=triage.c.group
+            )
+            assert seat.member is not None
+            Member.objects.filter(pk=seat.member.pk).update(name=shown)
+        elif change == "framework":
+            Framework.objects.filter(pk=triage.framework.pk).update(name=shown)
+        elif change == "group":
+            type(triage.c.other_group).objects.filter(pk=triage.c.other_group.pk).update(name=shown)
+        else:
+            Disposition.objects.create(
+                organisation=own.organisation, answer=own, status="noted", response=shown
+            )
+    page = html.unescape(secretariat_client.get(triage.url).content.decode())
+    assert shown in page
+
+
+def test_the_forms_of_cached_comments_carry_the_askers_token_and_the_pages_filters(
+    triage: Triage, secretariat: User, org: Organisation
+) -> None:
+    alice = Client(enforce_csrf_checks=True)
+    alice.force_login(secretariat)
+    alice.get(triage.url)  # renders and caches the comments
+    bob = Client(enforce_csrf_checks=True)
+    bob.force_login(make_secretariat(org, email="bob@alu.example"))
+    url = f"{triage.url}?type=technical"
+    page = bob.get(url).content.decode()
+    form = page[page.index(f'id="answer-{triage.own.pk}"') :]
+    form = form[form.index('<form method="post"') : form.index("</form>")]
+    assert f'action="{html.escape(url)}"' in form
+    token = form.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    saved = bob.post(
+        url,
+        {
+            "csrfmiddlewaretoken": token,
+            "answers": [triage.own.pk],
+            f"seen-{triage.own.pk}": "",
+            "status": "accepted",
+            "response": "Bob's answer.",
+        },
+    )
+    assert saved.status_code == 302, saved.content.decode()[:500]
+    with scopes_disabled():
+        assert Disposition.objects.get(answer=triage.own).response == "Bob's answer."
