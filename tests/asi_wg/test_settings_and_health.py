@@ -372,3 +372,39 @@ def test_the_cache_probe_holds_when_many_requests_probe_at_once() -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+@pytest.mark.parametrize(("variable", "prepared"), [(None, True), ("0", False)])
+def test_prepared_statements_are_on_for_postgresql_unless_a_pooler_needs_them_off(
+    variable: str | None, prepared: bool
+) -> None:
+    extra = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/any"}
+    if variable is not None:
+        extra["DATABASE_PREPARED_STATEMENTS"] = variable
+    options = production_settings(["DATABASES"], **extra)["DATABASES"]["default"]["OPTIONS"]
+    assert options.get("server_side_binding", False) is prepared
+    assert options.get("prepare_threshold") == (5 if prepared else None)
+
+
+@pytest.mark.django_db
+def test_postgresql_prepares_a_query_a_connection_runs_again_and_again() -> None:
+    from django.db import connection
+
+    from asi_wg.models import Organisation
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%asi_wg_organisation%time_zone%"],
+            )
+            return int(cursor.fetchone()[0])
+
+    before = prepared()
+    for _ in range(6):
+        # A query of this test's own: no other test has had it prepared on this connection.
+        list(Organisation.objects.filter(time_zone="Nowhere/Prepared", slug="nowhere"))
+    assert prepared() == before + 1
