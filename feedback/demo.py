@@ -15,7 +15,7 @@ from django_scopes import scope
 
 from asi_wg.demo import Demo
 from feedback import demo_closed, demo_pdf, demo_synopsis, services
-from feedback.models import Criterion, DraftDocument, FeedbackRound, Framework
+from feedback.models import Answer, Criterion, Disposition, DraftDocument, FeedbackRound, Framework
 from groups.models import FocusArea, Standard, WorkingGroup
 from membership import services as membership_services
 
@@ -133,3 +133,19 @@ def load(demo: Demo) -> None:
                 data={"relevance": 5, "clarity": 3, "feasibility": 4, "comment": comment},
                 expected_version=0,
             )
+        # An early decision while the round is open, then the comment rewritten after it: the
+        # round's triage flags it as changed after the disposition was written.
+        first = Answer.objects.get(round=feedback_round, criterion=mine[0], author=participant)
+        services.disposition_set(
+            answers=[first],
+            status=Disposition.Status.ACCEPTED_MODIFIED,
+            response="Examples for small downstream users will go into the guidance.",
+            acting_user=staff,
+        )
+        services.answer_save(
+            round=feedback_round,
+            criterion=mine[0],
+            user=participant,
+            data={"comment": f"{first.comment} Traders who never hold the metal need them too."},
+            expected_version=first.version,
+        )

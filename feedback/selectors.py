@@ -249,6 +249,17 @@ class TriageItem:
         disposition = self.disposition
         return disposition is not None and disposition.published_at is not None
 
+    @property
+    def changed_since_decided(self) -> bool:
+        """Whether the commenter changed the comment after its (unpublished) disposition was
+        written: while the round is open they still may, and the decision may no longer fit."""
+        disposition = self.disposition
+        return (
+            disposition is not None
+            and disposition.published_at is None
+            and self.answer.updated_at > disposition.decided_at
+        )
+
 
 @dataclass
 class TriageSection:

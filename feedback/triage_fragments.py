@@ -62,6 +62,7 @@ def _shown(row: dict[str, Any], zone: str) -> tuple[Any, ...]:
         item.represents,
         item.referred_from.name if item.referred_from else None,
         item.is_final,
+        item.changed_since_decided,
         item.relevance_label,
         item.clarity_label,
         item.feasibility_label,

@@ -48,6 +48,10 @@ def test_the_demo_has_a_draft_with_criteria_an_open_round_and_a_closed_round(
         assert open_round.is_open()
         drafted = Answer.objects.filter(round=open_round, author__email="participant@asi.example")
         assert drafted.count() == 2
+        # One of them rewritten after an early disposition: the triage flags it.
+        early = Disposition.objects.get(answer__round=open_round)
+        assert early.published_at is None
+        assert early.answer.updated_at > early.decided_at
 
         closed = FeedbackRound.objects.get(organisation=asi, title=CLOSED_TITLE)
         assert not closed.is_open()

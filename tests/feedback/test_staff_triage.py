@@ -632,3 +632,36 @@ def test_the_forms_of_cached_comments_carry_the_askers_token_and_the_pages_filte
     assert saved.status_code == 302, saved.content.decode()[:500]
     with scopes_disabled():
         assert Disposition.objects.get(answer=triage.own).response == "Bob's answer."
+
+
+CHANGED = "Changed after the disposition was written"
+
+
+def test_a_comment_changed_after_its_disposition_is_flagged_until_decided_again(
+    triage: Triage, secretariat_client: Client, secretariat: User
+) -> None:
+    with scope(organisation=triage.c.round.organisation):
+        services.disposition_set(
+            answers=[triage.own], status="accepted", response="Agreed.", acting_user=secretariat
+        )
+    assert CHANGED not in secretariat_client.get(triage.url).content.decode()
+
+    # The round is still open: the participant rewrites the comment the decision was about.
+    with scope(organisation=triage.c.round.organisation):
+        own = services.answer_save(
+            round=triage.c.round,
+            criterion=triage.c.criteria["5.3"],
+            user=triage.c.participant,
+            data={"comment": "Actually: name the shredding step."},
+            expected_version=triage.own.version,
+        )
+    page = secretariat_client.get(triage.url).content.decode()
+    assert page.count(CHANGED) == 1
+    flagged = page[page.index(f'id="answer-{own.pk}"') :]
+    assert CHANGED in flagged[: flagged.index("</article>")]
+
+    with scope(organisation=triage.c.round.organisation):
+        services.disposition_set(
+            answers=[own], status="not_accepted", response="Out of scope.", acting_user=secretariat
+        )
+    assert CHANGED not in secretariat_client.get(triage.url).content.decode()
