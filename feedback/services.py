@@ -30,7 +30,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -305,6 +305,19 @@ def round_extend(
 # --- Answers ----------------------------------------------------------------------------------
 
 
+def _hold_round(round_id: int) -> None:
+    """Keep the round as it is until this transaction ends, without holding up other saves: on
+    PostgreSQL a share lock on its row, which closing or extending the round (``_lock_round``)
+    waits for, and which waits for them. An answer saved while a close is under way is then
+    either refused (the close committed first) or saved before the round's closing time.
+    SQLite's writers already take turns (IMMEDIATE transactions): there it is a plain read, so
+    the query counts are the same on both."""
+    table = connection.ops.quote_name(FeedbackRound._meta.db_table)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{lock}", [round_id])  # noqa: S608
+
+
 def _round_to_answer(round: FeedbackRound, criterion: Criterion, user: User) -> FeedbackRound:
     """The round again, with everything ``_check_can_answer`` decides on, in one query."""
     in_round = FeedbackRound.criteria.through.objects.filter(
@@ -414,6 +427,7 @@ def answer_save(
     open, the person holds no seat in its group, the criterion is not in the round, or an
     object belongs to another tenant; raises ``AnswerConflict`` on a stale version."""
     same_organisation(round.organisation_id, round, criterion)
+    _hold_round(round.pk)
     feedback_round = _round_to_answer(round, criterion, user)
     _check_can_answer(feedback_round, criterion, user)
     cleaned = _clean_answer_data(feedback_round, data)

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django_scopes import scope, scopes_disabled
 
+from asi_wg.models import User
 from feedback import services
 from feedback.models import Answer
 from tests.feedback.conftest import Consultation
@@ -122,3 +123,91 @@ def test_control_without_the_row_lock_edits_overwrite_each_other(
     assert outcomes["saved"] > 1, outcomes
     with scopes_disabled():
         assert Answer.objects.get(round=consultation.round).version == 2
+
+
+# --- A round closed while answers are being saved --------------------------------------------
+
+
+@pytest.fixture
+def slow_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold each save a moment between its checks and its write, in both runs alike, so that the
+    close lands inside that window."""
+    write = services._write
+
+    def slow_write(answer: Answer, changes: dict[str, object]) -> None:
+        time.sleep(0.15)
+        write(answer, changes)
+
+    monkeypatch.setattr(services, "_write", slow_write)
+
+
+def saves_during_a_close(consultation: Consultation, staff: User) -> tuple[Counter[str], list[str]]:
+    """Six first saves (two participants, three criteria), the secretariat closing the round
+    a moment later (the saves have passed their checks by then) and, later still, six edits of
+    those answers.
+    Returns the outcomes and each answer saved after the closing time."""
+    feedback_round = consultation.round
+    org = feedback_round.organisation
+    with scopes_disabled():
+        Answer.objects.filter(round=feedback_round).delete()
+        type(feedback_round).objects.filter(pk=feedback_round.pk).update(closed_early_at=None)
+
+    def save(user: User, ref: str, version: int = 0, after: float = 0.0) -> Callable[[], object]:
+        def job() -> object:
+            time.sleep(after)
+            return services.answer_save(
+                round=feedback_round,
+                criterion=consultation.criteria[ref],
+                user=user,
+                data={"comment": f"{ref}, version {version + 1}: before the close?"},
+                expected_version=version,
+            )
+
+        return job
+
+    def close() -> object:
+        time.sleep(0.05)
+        return services.round_close(round=feedback_round, acting_user=staff)
+
+    people = (consultation.participant, consultation.second)
+    refs = ("5.3", "5.3.1", "5.9")
+    first = [save(user, ref) for user in people for ref in refs]
+    # Edits of the same answers, sent once the close is likely through: refused, or saved
+    # before it if the machine is slow; never after it.
+    edits = [save(user, ref, version=1, after=0.4) for user in people for ref in refs]
+    outcomes = race(org, [*first, close, *edits])
+    with scopes_disabled():
+        closed_at = type(feedback_round).objects.get(pk=feedback_round.pk).closed_early_at
+        assert closed_at is not None, outcomes
+        late = [
+            f"{a.criterion.reference} by {a.author.email}"
+            for a in Answer.objects.filter(round=feedback_round, updated_at__gte=closed_at)
+        ]
+    kinds = Counter("saved" if k.startswith("returned <Answer") else k for k in outcomes.elements())
+    return kinds, late
+
+
+def test_no_answer_is_saved_after_the_round_closes_under_it(
+    consultation: Consultation, secretariat: User, slow_writes: None
+) -> None:
+    for _ in range(REPETITIONS):
+        outcomes, late = saves_during_a_close(consultation, secretariat)
+        assert late == [], outcomes
+        # Each save either went through or was refused with a reason (on a slow machine an edit
+        # may overtake the first save it edits: a conflict); nothing failed otherwise.
+        assert outcomes["saved"] + outcomes["RoundNotOpen"] + outcomes["AnswerConflict"] == 12, (
+            outcomes
+        )
+
+
+def test_control_without_the_share_lock_answers_land_after_the_close(
+    consultation: Consultation,
+    secretariat: User,
+    slow_writes: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same race with the round's share lock taken away: saves that passed their checks
+    before the close write their answers after it, which the lock prevents."""
+    monkeypatch.setattr(services, "_hold_round", lambda round_id: None)
+    outcomes, late = saves_during_a_close(consultation, secretariat)
+    assert late, outcomes
