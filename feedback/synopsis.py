@@ -209,5 +209,9 @@ def synopsis_pdf_build(*, organisation: Organisation, synopsis_id: int) -> bool:
     pdf = render("feedback/pdf/synopsis.html", synopsis_pdf_context(synopsis))
     name = f"synopsis-{synopsis.round_id}-v{synopsis.version}.pdf"
     synopsis.pdf.save(name, ContentFile(pdf), save=False)
-    Synopsis.objects.filter(pk=synopsis.pk).update(pdf=synopsis.pdf.name)
+    # Kept only if no other run (a redelivered job) recorded its file meanwhile: the first file
+    # recorded stays, and this one is removed rather than left behind unreferenced.
+    if not Synopsis.objects.filter(pk=synopsis.pk, pdf="").update(pdf=synopsis.pdf.name):
+        logger.info("synopsis %s got its PDF from another run; this one is dropped", synopsis_id)
+        synopsis.pdf.delete(save=False)
     return True

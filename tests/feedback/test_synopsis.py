@@ -4,9 +4,11 @@ Member named without its consent."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from asi_wg.models import AuditEntry, User
 from feedback.models import Synopsis
@@ -166,3 +168,39 @@ def test_a_published_version_gets_its_pdf_saying_what_the_page_says(
     for absent in (SECRET_NAME, CONSENTING_NAME, MEMBER, "Draft answer, not public yet."):
         assert absent not in text
     assert Client().get(f"/other/synopses/{published.pk}/synopsis.pdf").status_code == 404
+
+
+def test_a_second_run_of_the_pdf_job_keeps_the_first_file_and_leaves_none_behind(
+    commented: Commented, secretariat: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs of the job at once (a redelivered task): the one that records its file last
+    finds the other's there, keeps it, and deletes its own."""
+    from feedback import pdf, synopsis
+
+    _publish(client_for(secretariat), commented)
+    with scopes_disabled():
+        published = Synopsis.objects.select_related("organisation").get(version=1)
+        Synopsis.objects.filter(pk=published.pk).update(pdf="")
+    storage = published.pdf.storage
+    folder = f"synopses/{published.organisation_id}/{published.round_id}"
+
+    def files() -> set[str]:
+        return set(storage.listdir(folder)[1]) if storage.exists(folder) else set()
+
+    typeset = pdf.render
+    other = f"{folder}/the-other-run.pdf"
+
+    def meanwhile_the_other_run_finishes(*args: Any, **kwargs: Any) -> bytes:
+        with scopes_disabled():
+            Synopsis.objects.filter(pk=published.pk).update(pdf=other)
+        return typeset(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "render", meanwhile_the_other_run_finishes)
+    before = files()
+    with scope(organisation=published.organisation):
+        assert synopsis.synopsis_pdf_build(
+            organisation=published.organisation, synopsis_id=published.pk
+        )
+    with scopes_disabled():
+        assert Synopsis.objects.get(pk=published.pk).pdf.name == other
+    assert files() == before
