@@ -171,8 +171,21 @@ def savers(t: Tenant, wanted: int) -> list[Saver]:
             if response.status_code != 200:
                 refused.add(email)  # not seated, or has not acknowledged the policy
                 continue
-            found.append(Saver(path, t.sessions[email], csrf_secret(), version + 1))
+            found.append(Saver(path, t.sessions[email], csrf_secret(), version + 1, email))
     return found
+
+
+def refreshed(savers: list[Saver]) -> list[Saver]:
+    """The same savers at their answers' versions now (after a pass of saves), so that the next
+    pass meets no conflict either."""
+    from dataclasses import replace
+
+    fresh = []
+    for saver in savers:
+        parts = saver.path.rstrip("/").split("/")
+        round_id, criterion = int(parts[-4]), int(parts[-2])
+        fresh.append(replace(saver, version=answer_version(round_id, criterion, saver.email)))
+    return fresh
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ class Saver:
     session: str
     csrf: str
     version: int
+    email: str = ""  # whose answer it is, to read its version again between passes
 
 
 def autosave_script(savers: list[Saver]) -> str:

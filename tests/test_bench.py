@@ -86,3 +86,20 @@ def test_autosave_script_gives_each_thread_its_answer_and_reads_the_returned_ver
         "feedback/includes/save_state.html", {"state": "saved", "message": "Saved", "version": 4}
     )
     assert 'name="version" value="4"' in fragment
+
+
+def test_a_repeated_page_keeps_its_median_pass_whole():
+    from bench.run import median_pass
+
+    passes = [
+        {"rps": 100.0, "p50_ms": 150.0, "p95_ms": 170.0, "trivial_rps": 2000.0},  # 0.050
+        {"rps": 90.0, "p50_ms": 160.0, "p95_ms": 190.0, "trivial_rps": 3000.0},  # 0.030
+        {"rps": 120.0, "p50_ms": 130.0, "p95_ms": 160.0, "trivial_rps": 3000.0},  # 0.040
+    ]
+    chosen = median_pass(passes)
+    # The median ratio's pass, with its own figures (not the median of each figure apart).
+    assert (chosen["rps"], chosen["p95_ms"], chosen["trivial_rps"]) == (120.0, 160.0, 3000.0)
+    assert [p["rps"] for p in chosen["passes"]] == [100.0, 90.0, 120.0]
+    # One pass is kept as it was; a page that answered no pass keeps its status.
+    assert median_pass(passes[:1]) == passes[0]
+    assert median_pass([{"status": 500}]) == {"status": 500}
