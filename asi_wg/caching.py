@@ -22,6 +22,8 @@ Redis): a write in the worker, or in another web process, must reach every reade
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -107,6 +109,16 @@ def public_cached(organisation_id: int, name: str, *parts: object, build: Callab
         if value is not None:
             cache.set(key, value, FRAGMENT_TIMEOUT)
     return value  # type: ignore[no-any-return]
+
+
+@functools.cache
+def templates_digest(*names: str) -> str:
+    """A digest of these templates' text, for the key of anything rendered from them and cached:
+    a deployment that changes one renders afresh (once per process)."""
+    from django.template.loader import get_template
+
+    sources = "\0".join(get_template(name).template.source for name in names)  # type: ignore[attr-defined]
+    return hashlib.sha256(sources.encode()).hexdigest()[:16]
 
 
 def tenant_caches_clear() -> None:

@@ -14,16 +14,16 @@ The PDF controls (a form with the reader's CSRF token) stay outside the cached p
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from asi_wg.caching import templates_digest
 from asi_wg.models import Organisation
 from feedback import charts, summaries
 
@@ -49,12 +49,6 @@ class SummaryPage:
     body: SafeString
 
 
-@functools.cache
-def _templates_digest() -> str:
-    sources = "\0".join(get_template(name).template.source for name in TEMPLATES)  # type: ignore[attr-defined]
-    return hashlib.sha256(sources.encode()).hexdigest()[:16]
-
-
 def _key(organisation: Organisation, kind: str, obj: Any, version: str, zone: str) -> str:
     if kind == summaries.KIND_GROUP:
         group, document = obj
@@ -63,7 +57,7 @@ def _key(organisation: Organisation, kind: str, obj: Any, version: str, zone: st
         subject = str(obj.pk)
     parts = (
         str(summaries.SUMMARY_FORMAT),
-        _templates_digest(),
+        templates_digest(*TEMPLATES),
         str(organisation.pk),
         kind,
         subject,

@@ -17,7 +17,6 @@ have changed, so no text a participant typed can ever match it.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from typing import Any
 
@@ -29,6 +28,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from asi_wg.caching import templates_digest
 from feedback.selectors import TriageItem
 
 TEMPLATE = "feedback/staff/_comment.html"
@@ -36,13 +36,6 @@ CSRF_INPUT = "<triage-csrf-input/>"
 FORM_ACTION = "<triage-form-action/>"
 # A day: entries of comments that changed are never read again; this only frees memory.
 TIMEOUT = 24 * 60 * 60
-
-
-@functools.cache
-def _template_digest() -> str:
-    """The comment template's source, so that a deployment that changes it renders afresh."""
-    template = loader.get_template(TEMPLATE)
-    return hashlib.sha256(template.template.source.encode()).hexdigest()[:16]  # type: ignore[attr-defined]
 
 
 def _shown(row: dict[str, Any], zone: str) -> tuple[Any, ...]:
@@ -87,7 +80,7 @@ def _shown(row: dict[str, Any], zone: str) -> tuple[Any, ...]:
 
 
 def _key(organisation_id: int, row: dict[str, Any], zone: str) -> str:
-    shown = repr((_template_digest(), get_language(), _shown(row, zone)))
+    shown = repr((templates_digest(TEMPLATE), get_language(), _shown(row, zone)))
     digest = hashlib.sha256(shown.encode()).hexdigest()
     return f"triage-comment:{organisation_id}:{digest}"
 

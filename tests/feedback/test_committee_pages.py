@@ -20,6 +20,7 @@ from membership.models import Member, ParticipantProfile
 from tests.factories import FrameworkFactory, RevisionObjectiveFactory, UserFactory
 from tests.feedback.conftest import Consultation
 from tests.feedback.test_summaries import populate
+from tests.helpers.pages import without_csrf_tokens
 from tests.meetings.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -283,8 +284,4 @@ def test_the_pages_query_counts_do_not_grow_with_the_answers(
         with django_assert_num_queries(7):
             again = client.get(url).content.decode()
         assert first.count('class="comment committee-comment"') == size
-        assert _without_csrf(again) == _without_csrf(first)
-
-
-def _without_csrf(page: str) -> str:
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+        assert without_csrf_tokens(again) == without_csrf_tokens(first)

@@ -55,17 +55,22 @@ def test_racing_first_saves_make_exactly_one_answer(consultation: Consultation) 
             assert Answer.objects.get(round=consultation.round).version == 1
 
 
-@pytest.fixture
-def widened_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hold each save a moment between reading the answer and writing it, in both runs alike,
-    so that without the row lock the threads reliably overlap."""
+def slow_writes_by(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Hold each save ``seconds`` between its reads and its write (in a test and its control
+    alike), so that what races with it lands inside that window."""
     write = services._write
 
     def slow_write(answer: Answer, changes: dict[str, object]) -> None:
-        time.sleep(0.02)
+        time.sleep(seconds)
         write(answer, changes)
 
     monkeypatch.setattr(services, "_write", slow_write)
+
+
+@pytest.fixture
+def widened_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saves of one answer reliably overlap without the row lock."""
+    slow_writes_by(monkeypatch, 0.02)
 
 
 def edits_from_version_one(consultation: Consultation) -> Counter[str]:
@@ -130,15 +135,8 @@ def test_control_without_the_row_lock_edits_overwrite_each_other(
 
 @pytest.fixture
 def slow_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hold each save a moment between its checks and its write, in both runs alike, so that the
-    close lands inside that window."""
-    write = services._write
-
-    def slow_write(answer: Answer, changes: dict[str, object]) -> None:
-        time.sleep(0.15)
-        write(answer, changes)
-
-    monkeypatch.setattr(services, "_write", slow_write)
+    """The close lands between the saves' checks and their writes."""
+    slow_writes_by(monkeypatch, 0.15)
 
 
 def saves_during_a_close(consultation: Consultation, staff: User) -> tuple[Counter[str], list[str]]:

@@ -31,6 +31,7 @@ from tests.factories import (
     WorkingGroupFactory,
 )
 from tests.feedback.conftest import Consultation, answer, make_round
+from tests.helpers.pages import without_csrf_tokens
 from tests.meetings.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -553,13 +554,9 @@ def test_a_comment_is_rendered_once_then_taken_from_the_cache(
     colleague = client_for(make_secretariat(org, email="bob@alu.example"))
     assert _comment_renders(colleague.get(triage.url)) == 0
     # The same comments; only the CSRF tokens differ.
-    assert _without_tokens(again.content.decode()) == _without_tokens(first.content.decode())
-
-
-def _without_tokens(page: str) -> str:
-    import re
-
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+    assert without_csrf_tokens(again.content.decode()) == without_csrf_tokens(
+        first.content.decode()
+    )
 
 
 @pytest.mark.parametrize(
