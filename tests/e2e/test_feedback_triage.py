@@ -13,6 +13,7 @@ from django_scopes import scope, scopes_disabled
 
 from asi_wg.models import Organisation, User
 from feedback import services
+from feedback.demo import OPEN_TITLE
 from feedback.models import Answer, Disposition, DraftDocument, FeedbackRound
 from groups.models import WorkingGroup
 from membership.models import Seat
@@ -142,3 +143,21 @@ def test_the_secretariat_triages_and_publishes_a_closed_round(page: Page, phone_
         assert_accessible(phone_page)
         wide = phone_page.evaluate(WIDE)
         assert not phone_page.evaluate(HAS_HORIZONTAL_SCROLL), (path, wide)
+
+
+def test_the_open_rounds_triage_flags_the_comment_changed_after_its_disposition(
+    page: Page, phone_page: Page
+) -> None:
+    """The demo's open Circularity round: one comment was rewritten after the secretariat's early
+    disposition; the triage says so beside that comment, and passes axe at both widths."""
+    with scopes_disabled():
+        open_round = FeedbackRound.objects.get(title=OPEN_TITLE)
+        changed = Disposition.objects.get(answer__round=open_round).answer
+    for browser_page in (page, phone_page):
+        sign_in(browser_page, "secretariat@asi.example")
+        browser_page.goto(f"/asi/staff/feedback/rounds/{open_round.pk}/")
+        flagged = browser_page.locator(f"#answer-{changed.pk}")
+        flagged.get_by_text("Changed after the disposition was written").wait_for()
+        assert browser_page.get_by_text("Changed after the disposition was written").count() == 1
+        assert_accessible(browser_page)
+    assert not phone_page.evaluate(HAS_HORIZONTAL_SCROLL)
