@@ -39,6 +39,7 @@ from import_export.tmp_storages import MediaStorage
 from asi_wg.audit import audit_record
 from asi_wg.exports import SafeCSV, SafeXLSX
 from asi_wg.models import OrganisationRole
+from asi_wg.pagecache import page_cached
 from asi_wg.parsing import is_id
 from asi_wg.roles import has_role
 
@@ -231,6 +232,10 @@ class TenantModelAdmin(AccessibleAdminMixin, ImportExportModelAdmin):
     import_formats = [CSV, XLSX]
     # Every cell made inert for spreadsheets (asi_wg.exports), not only a leading "=".
     export_formats = [SafeCSV, SafeXLSX]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # A list's GET, from the person's page cache while nothing in it has changed.
+        return page_cached(super().changelist_view)(request, extra_context)
 
     def _admin_url(self, name: str) -> str:
         return reverse(

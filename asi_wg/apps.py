@@ -7,6 +7,7 @@ class PlatformConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from asi_wg.caching import connect_signals
+        from asi_wg import caching, pagecache
 
-        connect_signals()
+        caching.connect_signals()
+        pagecache.connect_signals()

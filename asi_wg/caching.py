@@ -59,13 +59,13 @@ def organisation_by_slug(slug: str) -> Organisation | None:
     return organisation  # type: ignore[no-any-return]
 
 
-def _version_key(organisation_id: int) -> str:
+def public_version_key(organisation_id: int) -> str:
     return f"tenant-public-version:{organisation_id}"
 
 
 def public_version(organisation_id: int) -> str:
     """The token of the tenant's public data now (one cache read)."""
-    key = _version_key(organisation_id)
+    key = public_version_key(organisation_id)
     version = cache.get(key)
     if version is None:
         cache.add(key, uuid.uuid4().hex, None)
@@ -81,7 +81,7 @@ def public_version_bump(organisation_id: int) -> None:
         return
 
     def bump() -> None:
-        cache.set(_version_key(organisation_id), uuid.uuid4().hex, None)
+        cache.set(public_version_key(organisation_id), uuid.uuid4().hex, None)
 
     bump()
     transaction.on_commit(bump)
@@ -138,6 +138,12 @@ def _own_organisation(instance: Model) -> Iterable[int]:
     return [organisation_id_of(instance)]
 
 
+#: The tables of the models declared public data: a write to one in a tenant's scope bumps the
+#: tenant's public version whatever wrote it (``asi_wg.pagecache`` watches every statement), so
+#: that bulk writes need not remember to.
+PUBLIC_TABLES: set[str] = set()
+
+
 def public_data(
     *models: type[Model],
     organisations: Callable[[Any], Iterable[int]] = _own_organisation,
@@ -146,7 +152,8 @@ def public_data(
     """Declare ``models`` (or many-to-many ``through`` tables) part of the tenants' public data:
     saving or deleting one of their rows bumps the public version of ``organisations(row)``
     (by default the row's own tenant). ``skip(row, signal_kwargs)`` may say a save changed
-    nothing public. Bulk writes send no signal: their callers bump themselves."""
+    nothing public. Bulk writes send no signal: those made in a tenant's scope bump its version
+    through ``PUBLIC_TABLES``; others bump themselves."""
 
     def changed(sender: Any, instance: Any, **kwargs: Any) -> None:
         if not settings.TENANT_CACHE or (skip is not None and skip(instance, kwargs)):
@@ -162,6 +169,7 @@ def public_data(
             public_version_bump(organisation_id)
 
     for model in models:
+        PUBLIC_TABLES.add(model._meta.db_table)
         uid = f"public-data-{model._meta.label}"
         if model._meta.auto_created:
             m2m_changed.connect(changed, sender=model, weak=False, dispatch_uid=uid)

@@ -211,6 +211,11 @@ TENANT_CACHE = env.bool("TENANT_CACHE", default=bool(REDIS_URL))
 if TENANT_CACHE:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Each signed-in person's pages are served from the shared cache until a write to what they may
+# show (asi_wg.pagecache), and for this many seconds at most: what changes with time alone (a
+# deadline passing) shows within it. 0 turns it off; it is off without TENANT_CACHE.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+
 CELERY_TIMEZONE = "UTC"
 # Acknowledged on receipt by default: a task that a lost worker was running is not run again.
 # Each idempotent task asks for acks_late and reject_on_worker_lost itself (see the tasks.py

@@ -139,7 +139,12 @@ def _measure(
     port: int, tenant: Any, page: Any, savers: list[wrk.Saver], seconds: float, scratch: str
 ) -> dict[str, Any]:
     """One page under wrk, after a few warming requests; its status alone if it is not 200."""
-    headers = {"Cookie": f"sessionid={tenant.sessions[page.user]}"} if page.user else {}
+    # A signed-in browser sends its session and its CSRF cookie (set by the sign-in form).
+    headers = (
+        {"Cookie": f"sessionid={tenant.sessions[page.user]}; csrftoken={tenant.csrf}"}
+        if page.user
+        else {}
+    )
     if page.method == "POST":
         script, threads, status = wrk.autosave_script(savers), len(savers), 200
     else:

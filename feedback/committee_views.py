@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from asi_wg.admin_sites import is_committee, is_secretariat
 from asi_wg.models import Organisation, User
+from asi_wg.pagecache import page_cached
 from feedback import iso, selectors, summaries, summary_pages
 from feedback.models import DraftDocument
 
@@ -69,6 +70,7 @@ def _render_summary(
 
 @require_GET
 @committee_required
+@page_cached
 def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -82,6 +84,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @committee_required
+@page_cached
 def round_summary(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = _organisation(request)
     feedback_round = selectors.tenant_round(organisation=organisation, pk=pk)
@@ -94,6 +97,7 @@ def round_summary(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @committee_required
+@page_cached
 def group_summary(request: HttpRequest, slug: str, document_pk: int) -> HttpResponse:
     organisation = _organisation(request)
     feedback_round = selectors.tenant_group_round(
@@ -112,6 +116,7 @@ def group_summary(request: HttpRequest, slug: str, document_pk: int) -> HttpResp
 
 @require_GET
 @committee_required
+@page_cached
 def document_summary(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk)
     return _render_summary(

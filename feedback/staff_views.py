@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from asi_wg.choices import form_choices
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
+from asi_wg.pagecache import page_cached
 from asi_wg.parsing import is_id
 from feedback import iso, selectors, services, summaries, synopsis, triage_fragments
 from feedback.models import DraftDocument, FeedbackRound
@@ -75,6 +76,7 @@ def _zone(request: HttpRequest) -> str:
 
 @require_GET
 @secretariat_required
+@page_cached
 def rounds(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -187,6 +189,7 @@ def round_extend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @secretariat_required
+@page_cached
 def triage(request: HttpRequest, pk: int) -> HttpResponse:
     """The round's comments by criterion with the filters of the query string; a POST sets one
     disposition on the ticked comments (one, or several in bulk) and comes back to the same

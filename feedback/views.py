@@ -38,6 +38,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
+from asi_wg.pagecache import page_cached
 from asi_wg.urls_helpers import root_reverse
 from feedback import participant_selectors as selectors
 from feedback import services
@@ -110,6 +111,7 @@ class Editing:
 
 @login_required
 @require_GET
+@page_cached
 def round_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -125,6 +127,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@page_cached
 def round_overview(request: HttpRequest, pk: int) -> HttpResponse:
     access = _round_or_404(request, pk)
     criteria = selectors.criteria_outline(access.round)
@@ -245,6 +248,7 @@ def _login_url(next_url: str) -> str:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@page_cached
 def answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return _signed_out_post(request, pk, criterion_pk)

@@ -15,12 +15,14 @@ from django.views.decorators.http import require_http_methods
 
 from asi_wg.errors import DomainError
 from asi_wg.models import User
+from asi_wg.pagecache import page_cached
 from groups import selectors, services
 from groups.forms import ExtensionAnswerForm
 from groups.models import ExtensionAnswer, GroupRole, PhaseExtension
 from groups.page import group_page_context
 
 
+@page_cached
 def organisation_home(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation  # type: ignore[attr-defined]
     # Lazy: the page's cached fragment, when there is one, reads neither.
@@ -36,6 +38,7 @@ def organisation_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@page_cached
 def group_detail(request: HttpRequest, group_slug: str) -> HttpResponse:
     organisation = request.organisation  # type: ignore[attr-defined]
     group = selectors.group_detail(organisation=organisation, slug=group_slug)

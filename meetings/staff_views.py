@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
+from asi_wg.pagecache import page_cached
 from asi_wg.parsing import as_whole_number
 from meetings import markdown, resources, selectors, services
 from meetings.attendance_reports import MAX_BYTES, ReportInvalid
@@ -67,6 +68,7 @@ def _url(request: HttpRequest, name: str, **kwargs: Any) -> str:
 
 @require_GET
 @secretariat_required
+@page_cached
 def meetings_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -302,6 +304,7 @@ def _sections(records: list[selectors.ParticipationRecord]) -> list[dict[str, An
 
 @require_GET
 @secretariat_required
+@page_cached
 def participation(request: HttpRequest) -> HttpResponse:
     organisation = _organisation(request)
     records = selectors.participation_records(organisation=organisation)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
+from asi_wg.pagecache import page_cached
 from asi_wg.urls_helpers import root_reverse
 from meetings import calendar, markdown, selectors, services
 from meetings.forms import ApologyForm, InterpretationForm
@@ -58,6 +59,7 @@ def _meeting_url(organisation: Organisation, meeting: Meeting) -> str:
 
 @login_required
 @require_GET
+@page_cached
 def meeting_list(request: HttpRequest) -> HttpResponse:
     organisation = _organisation(request)
     return render(
@@ -76,6 +78,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@page_cached
 def meeting_detail(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
     meeting, access = _meeting_or_404(request, uid)
     organisation = _organisation(request)

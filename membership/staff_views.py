@@ -23,6 +23,7 @@ from asi_wg.admin_sites import is_secretariat
 from asi_wg.choices import form_choices
 from asi_wg.errors import DomainError
 from asi_wg.models import User
+from asi_wg.pagecache import page_cached
 from groups.models import WorkingGroup
 from membership import selectors, services
 from membership.models import Application, Seat
@@ -72,6 +73,7 @@ def _back(group: WorkingGroup, anchor: str = "") -> HttpResponse:
 
 @require_GET
 @secretariat_required
+@page_cached
 def staff_index(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation  # type: ignore[attr-defined]
     return render(
@@ -150,6 +152,7 @@ def _attempt(request: HttpRequest, call: Callable[[], object], success: str) -> 
 
 @require_GET
 @secretariat_required
+@page_cached
 def selection_workbench(request: HttpRequest, group_slug: str) -> HttpResponse:
     return _render_workbench(request, _group(request, group_slug))
 

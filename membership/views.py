@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from asi_wg.errors import DomainError
 from asi_wg.models import Organisation, User
+from asi_wg.pagecache import page_cached
 from asi_wg.urls_helpers import root_reverse
 from membership import privacy, rules, selectors, services
 from membership.forms import AntitrustAcknowledgeForm, ApplicationForm, EraseForm, ProfileForm
@@ -57,6 +58,7 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 @login_required
 @require_GET
+@page_cached
 def dashboard(request: HttpRequest) -> HttpResponse:
     organisation = _organisation(request)
     return render(

@@ -25,6 +25,7 @@ from tests.factories import (
     UserFactory,
     WorkingGroupFactory,
 )
+from tests.helpers.pages import rendering
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ ROWS: dict[str, Callable[[Organisation, int], object]] = {
 def _queries(client: Client, path: str) -> int:
     url = f"/alu/admin/{path}/"
     client.get(url)
-    with CaptureQueriesContext(connection) as queries:
+    with rendering(), CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, path
     return len(queries)

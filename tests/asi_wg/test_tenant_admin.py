@@ -27,6 +27,7 @@ from tests.factories import (
     UserFactory,
     WorkingGroupFactory,
 )
+from tests.helpers.pages import rendering
 
 pytestmark = pytest.mark.django_db
 
@@ -552,7 +553,7 @@ def _changelist_queries(client: Client, model: str) -> int:
 
     app = "asi_wg" if model == "auditentry" else "groups"
     client.get(f"/alu/admin/{app}/{model}/")  # warms the caches (the audit trail's filters)
-    with CaptureQueriesContext(connection) as queries:
+    with rendering(), CaptureQueriesContext(connection) as queries:
         response = client.get(f"/alu/admin/{app}/{model}/")
     assert response.status_code == 200, model
     return len(queries)

@@ -36,6 +36,7 @@ from tests.factories import (
     ValueChainSegmentFactory,
     WorkingGroupFactory,
 )
+from tests.helpers.pages import rendering
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,7 @@ LISTS: list[tuple[str, Maker, int]] = [
 def list_queries(client: Client, path: str) -> tuple[int, int, int]:
     """(rows listed, the page's own queries, guardian's permission lookups)."""
     client.get(path)  # warm the content-type cache
-    with CaptureQueriesContext(connection) as captured:
+    with rendering(), CaptureQueriesContext(connection) as captured:
         response = client.get(path)
     assert response.status_code == 200
     sqls = [query["sql"] for query in captured.captured_queries]

@@ -1,0 +1,268 @@
+"""Each person's pages from the cache (asi_wg.pagecache), tried on a consultation's pages and
+their neighbours: served again only while nothing they may show has changed, whoever wrote it
+and however."""
+
+from __future__ import annotations
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from asi_wg import pagecache
+from asi_wg.models import Organisation, OrganisationRole, User
+from feedback import services
+from feedback.models import Criterion
+from groups import services as group_services
+from groups.models import WorkingGroup
+from membership.models import Member
+from tests.factories import MemberFactory, WorkingGroupFactory
+from tests.feedback.conftest import Consultation
+from tests.helpers.pages import without_csrf_tokens
+from tests.meetings.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def served(client: Client, url: str, **headers: str) -> tuple[str, bool]:
+    """The page at ``url``, and whether it came from the page cache."""
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.status_code
+    return response.content.decode(), response.get("X-Page-Cache") == "hit"
+
+
+def cached(client: Client, url: str) -> str:
+    """``url`` once it is in the person's page cache (the first request sets the CSRF cookie,
+    the second is kept, the third is served from it)."""
+    client.get(url)
+    client.get(url)
+    page, hit = served(client, url)
+    assert hit, f"{url} was not served from the page cache"
+    return page
+
+
+def form_url(c: Consultation, ref: str = "5.3") -> str:
+    return f"/alu/feedback/rounds/{c.round.pk}/criteria/{c.criteria[ref].pk}/"
+
+
+def triage_url(c: Consultation) -> str:
+    return f"/alu/staff/feedback/rounds/{c.round.pk}/"
+
+
+def save(c: Consultation, user: User, comment: str, ref: str = "5.3") -> None:
+    with scope(organisation=c.round.organisation):
+        services.answer_save(
+            round=c.round,
+            criterion=c.criteria[ref],
+            user=user,
+            data={"comment": comment},
+            expected_version=0,
+            submit=False,
+        )
+
+
+def test_a_second_reading_is_the_same_page_for_one_query(consultation: Consultation) -> None:
+    participant = client_for(consultation.participant)
+    participant.get("/alu/me/")
+    rendered, hit = served(participant, "/alu/me/")
+    assert not hit
+    with CaptureQueriesContext(connection) as queries:
+        again, hit = served(participant, "/alu/me/")
+    assert hit
+    assert without_csrf_tokens(again) == without_csrf_tokens(rendered)
+    assert len(queries) == 1, [q["sql"] for q in queries]  # the account; the session is cached
+
+
+def test_writes_behind_the_services_back_show_at_once(consultation: Consultation) -> None:
+    participant = client_for(consultation.participant)
+    group = consultation.group
+    assert "Circularity" in cached(participant, f"/alu/groups/{group.slug}/")
+
+    with scope(organisation=group.organisation):  # a bulk update: no signal, no service
+        WorkingGroup.objects.filter(pk=group.pk).update(name="Circular Economy")
+    page, hit = served(participant, f"/alu/groups/{group.slug}/")
+    assert not hit
+    assert "Circular Economy" in page
+
+    cached(participant, form_url(consultation))
+    with scopes_disabled():  # outside any tenant, as a command or the shell would
+        Criterion.objects.filter(pk=consultation.criteria["5.3"].pk).update(
+            text="Smelters shall publish their scrap intake."
+        )
+    page, hit = served(participant, form_url(consultation))
+    assert not hit
+    assert "Smelters shall publish their scrap intake." in page
+
+
+def test_answers_as_people_type_renew_only_the_pages_that_read_answers(
+    consultation: Consultation, secretariat: User
+) -> None:
+    participant = client_for(consultation.participant)
+    staff = client_for(secretariat)
+    cached(participant, "/alu/meetings/")
+    assert "A point typed just now" not in cached(staff, triage_url(consultation))
+
+    save(consultation, consultation.second, "A point typed just now.")
+
+    assert served(participant, "/alu/meetings/")[1], "an answer renewed the meetings page"
+    page, hit = served(staff, triage_url(consultation))
+    assert not hit
+    assert "A point typed just now." in page
+
+
+def test_another_tenants_writes_leave_the_cache_alone(
+    consultation: Consultation, other_org: Organisation
+) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    with scope(organisation=other_org):
+        other_group = WorkingGroupFactory.create(organisation=other_org, name="Elsewhere")
+        WorkingGroup.objects.filter(pk=other_group.pk).update(name="Elsewhere, renamed")
+    assert served(participant, "/alu/me/")[1]
+
+
+def test_a_persons_name_changed_anywhere_shows_on_every_tenants_pages(
+    consultation: Consultation, secretariat: User, other_org: Organisation
+) -> None:
+    staff = client_for(secretariat)
+    save(consultation, consultation.second, "Named.")
+    cached(staff, triage_url(consultation))
+    with scope(organisation=other_org):  # the account is shared by every tenant
+        User.objects.filter(pk=consultation.second.pk).update(full_name="Renamed Person")
+    page, hit = served(staff, triage_url(consultation))
+    assert not hit
+    assert "Renamed Person" in page
+
+
+def test_signing_in_elsewhere_renews_nothing(consultation: Consultation) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    client_for(consultation.second)  # signs in: the session and last_login are written
+    consultation.second.last_login = timezone.now()
+    consultation.second.save(update_fields=["last_login"])
+    assert served(participant, "/alu/me/")[1]
+
+
+def test_a_role_taken_away_ends_the_cached_staff_pages(
+    consultation: Consultation, secretariat: User, org: Organisation
+) -> None:
+    staff = client_for(secretariat)
+    cached(staff, triage_url(consultation))
+    group_services.organisation_role_revoke(
+        organisation=org, user=secretariat, role=OrganisationRole.SECRETARIAT, acting_user=None
+    )
+    assert staff.get(triage_url(consultation)).status_code == 404  # staff pages are not shown
+
+
+def test_people_and_browsers_never_share_a_page(
+    consultation: Consultation, secretariat: User
+) -> None:
+    url = form_url(consultation)
+    cached(client_for(consultation.participant), url)
+    second = client_for(consultation.second)
+    page, hit = served(second, url)
+    assert not hit
+    # The same person in a second browser: its own page, with a token for its own cookie.
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(consultation.participant)
+    page = cached(browser, url)
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    saved = browser.post(
+        url + "autosave/",
+        {"comment": "From the second browser.", "version": "0", "csrfmiddlewaretoken": token},
+        headers={"HX-Request": "true"},
+    )
+    assert saved.status_code == 200, saved.content.decode()[:300]
+
+
+def test_a_browser_without_a_csrf_cookie_is_always_given_one(consultation: Consultation) -> None:
+    browser = client_for(consultation.participant)
+    for _ in range(3):
+        browser.cookies.pop(django_settings.CSRF_COOKIE_NAME, None)
+        response = browser.get(form_url(consultation))
+        assert response.get("X-Page-Cache") != "hit"
+        assert django_settings.CSRF_COOKIE_NAME in response.cookies
+
+
+def test_an_htmx_request_has_its_own_entry(consultation: Consultation) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    assert not served(participant, "/alu/me/", **{"HX-Request": "true"})[1]
+
+
+def test_a_message_is_shown_once_and_its_page_is_not_kept(consultation: Consultation) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    response = participant.post(
+        form_url(consultation), {"comment": "Final.", "version": "0", "submit": "1"}, follow=True
+    )
+    assert "is submitted" in response.content.decode()
+    landed = response.request["PATH_INFO"]
+    page, hit = served(participant, landed)
+    assert not hit
+    assert "is submitted" not in page
+    assert "is submitted" not in served(participant, "/alu/me/")[0]
+
+
+def test_a_page_is_kept_for_page_cache_seconds_at_most(
+    consultation: Consultation, settings: object
+) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    later = timezone.now() + datetime.timedelta(seconds=pagecache.settings.PAGE_CACHE_SECONDS + 1)
+    with mock.patch("asi_wg.pagecache.timezone.now", return_value=later):
+        assert not served(participant, "/alu/me/")[1]
+    settings.PAGE_CACHE_SECONDS = 0  # type: ignore[attr-defined]
+    participant.get("/alu/me/")
+    assert not served(participant, "/alu/me/")[1]
+
+
+def test_the_admins_lists_are_kept_and_renewed(
+    secretariat_client: Client, org: Organisation
+) -> None:
+    with scope(organisation=org):
+        member = MemberFactory.create(organisation=org, name="Old Name Smelting")
+    url = "/alu/admin/membership/member/"
+    assert "Old Name Smelting" in cached(secretariat_client, url)
+    with scope(organisation=org):
+        Member.objects.filter(pk=member.pk).update(name="New Name Smelting")
+    page, hit = served(secretariat_client, url)
+    assert not hit
+    assert "New Name Smelting" in page
+
+
+def test_an_unknown_statement_renews_every_page(consultation: Consultation) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    with connection.cursor() as cursor:  # raw SQL the watcher cannot read a table from
+        cursor.execute("WITH x AS (SELECT 1) UPDATE asi_wg_jobheartbeat SET name = name")
+    assert not served(participant, "/alu/me/")[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_renews_the_token_again_when_it_commits_even_after_a_rollback(
+    org: Organisation,
+) -> None:
+    key = f"page-token:tenant:{org.pk}"
+    with scope(organisation=org):
+        group = WorkingGroupFactory.create(organisation=org)
+        for attempt in ("rolled back", "committed"):
+            try:
+                with transaction.atomic():
+                    WorkingGroup.objects.filter(pk=group.pk).update(name=attempt)
+                    during = cache.get(key)
+                    assert during is not None  # replaced at once
+                    if attempt == "rolled back":
+                        raise RuntimeError
+            except RuntimeError:
+                continue
+            # A reader between the write and the commit kept the old rows under ``during``:
+            # the commit makes that token stale.
+            assert cache.get(key) != during
