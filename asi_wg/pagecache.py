@@ -15,10 +15,12 @@ why twice). Which token depends on the table and on the tenant whose scope the w
   admin, a command, a migration);
 - tables that every tenant's pages show (the accounts, the organisations, permissions): the
   global token, whatever the scope;
-- ``HOT_TABLES``, written many times a minute (answers as people type, the audit log, e-mails
-  being sent): a token of their own, per tenant. Only the pages that read them depend on them:
-  while a page renders, the SELECTs it runs are watched for these tables' names;
-- ``django_session``: none. No page shows it, and every sign-in writes it.
+- ``HOT_TABLES``, written many times a minute (answers as people type, the audit log): a token
+  of their own, per tenant. Only the pages that read them depend on them: while a page
+  renders, the SELECTs it runs are watched for these tables' names;
+- ``UNSHOWN_TABLES`` (sessions, e-mails being sent, the jobs' heartbeats), written thousands of
+  times by a sign-in wave or a reminder job and shown by no cached page: none. A page whose
+  rendering reads one of them after all is not kept.
 
 A write to a table of the tenants' public data (``caching.PUBLIC_TABLES``) in a tenant's scope
 also bumps that tenant's public version, so the anonymous pages' fragments follow bulk writes too.
@@ -68,8 +70,6 @@ HOT_TABLES = frozenset(
         "feedback_answer_frameworks",
         "feedback_answer_objectives",
         "asi_wg_auditentry",
-        "membership_sentnotification",
-        "asi_wg_jobheartbeat",
     }
 )
 #: Shown on every tenant's pages (a person's name, an organisation, a permission): a write
@@ -91,8 +91,9 @@ GLOBAL_TABLES = frozenset(
         "guardian_groupobjectpermission",
     }
 )
-#: Read by no page: a write changes no token.
-UNSHOWN_TABLES = frozenset({"django_session"})
+#: Read by no cached page: a write changes no token, and a page that reads one is not kept.
+UNSHOWN_TABLES = frozenset({"django_session", "membership_sentnotification", "asi_wg_jobheartbeat"})
+_WATCHED_READS = HOT_TABLES | UNSHOWN_TABLES
 
 _GLOBAL = "page-token:global"
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
@@ -181,7 +182,7 @@ def _watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, conte
     if head.startswith(_READ_ONLY) or head.startswith("EXPLAIN"):
         reading = _reading.get()
         if reading is not None and head.startswith("SELECT"):
-            reading.update(table for table in HOT_TABLES if f'"{table}"' in sql)
+            reading.update(table for table in _WATCHED_READS if f'"{table}"' in sql)
         return execute(sql, params, many, context)
     result = execute(sql, params, many, context)
     for key in _tokens_for_write(sql):
@@ -214,15 +215,22 @@ def _current(keys: list[str]) -> dict[str, str]:
 
 @functools.cache
 def _code_digest() -> str:
-    """The project's Python code and templates: a deployment that changes either renders every
-    page afresh."""
-    root = Path(settings.BASE_DIR)
+    """The project's own apps (their Python and templates) and its templates folder: a
+    deployment that changes either renders every page afresh."""
+    from django.apps import apps
+
+    root = Path(settings.BASE_DIR).resolve()
+    folders = [root / "templates"]
+    for app in apps.get_app_configs():
+        folder = Path(app.path).resolve()
+        if folder.is_relative_to(root) and "site-packages" not in folder.parts:
+            folders.append(folder)
     digest = hashlib.sha256()
-    for path in sorted(root.glob("*/**/*.py")) + sorted(root.glob("**/templates/**/*.html")):
-        if ".venv" in path.parts or "tests" in path.parts or "node_modules" in path.parts:
-            continue
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+    for folder in sorted(set(folders)):
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".py", ".html", ".txt") and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -315,6 +323,7 @@ def page_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             and (had_csrf_secret or "CSRF_COOKIE" not in request.META)
             and not request.session.modified
             and not _messages_waiting(request)
+            and not read & UNSHOWN_TABLES
         ):
             depends = [_GLOBAL, _tenant_token(organisation_id)]
             depends += [k for table in sorted(read) for k in hot[table]]

@@ -22,7 +22,7 @@ from feedback import services
 from feedback.models import Criterion
 from groups import services as group_services
 from groups.models import WorkingGroup
-from membership.models import Member
+from membership.models import Member, SentNotification
 from tests.factories import MemberFactory, WorkingGroupFactory
 from tests.feedback.conftest import Consultation
 from tests.helpers.pages import without_csrf_tokens
@@ -266,3 +266,24 @@ def test_a_write_renews_the_token_again_when_it_commits_even_after_a_rollback(
             # A reader between the write and the commit kept the old rows under ``during``:
             # the commit makes that token stale.
             assert cache.get(key) != during
+
+
+def test_e_mails_being_sent_renew_nothing_and_a_page_that_reads_them_is_not_kept(
+    consultation: Consultation,
+) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    with scope(organisation=consultation.round.organisation):  # a reminder job's claim
+        SentNotification.objects.create(
+            organisation=consultation.round.organisation,
+            key="meeting_reminder:1:2",
+            recipient=consultation.participant,
+        )
+    assert served(participant, "/alu/me/")[1]
+    # Were the dashboard to read a table no token follows, it would not be kept at all.
+    unshown = frozenset({"membership_seat"})
+    with mock.patch.multiple(
+        pagecache, UNSHOWN_TABLES=unshown, _WATCHED_READS=pagecache.HOT_TABLES | unshown
+    ):
+        participant.get("/alu/me/", {"again": "1"})
+        assert not served(participant, "/alu/me/?again=1")[1]
