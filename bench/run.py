@@ -371,6 +371,12 @@ def main() -> int:
     )
     parser.add_argument("--scale", type=int, default=20, help="the larger scale for query counts")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument(
+        "--page-cache-seconds",
+        type=int,
+        default=60,
+        help="PAGE_CACHE_SECONDS of the served app (60, the default; 0: every page rendered)",
+    )
     for job, full, quick in JOB_SIZES:
         parser.add_argument(
             f"--{job}", type=int, help=f"the job's size ({full:,}; {quick} with --quick)"
@@ -389,12 +395,15 @@ def main() -> int:
     redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS)
     broker = _next_database(redis_url)
     os.environ.update(_environment(database, redis_url))
+    os.environ["PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
     started = datetime.datetime.now(datetime.UTC)
     print(
         f"Benchmark {started:%Y-%m-%d %H:%M} UTC: gunicorn with {args.workers} sync workers "
         f"({os.cpu_count()} CPUs; default WEB_CONCURRENCY or 2 x CPUs + 1), "
         f"{CONNECTIONS} wrk connections, "
-        f"{seconds:.0f} s per page; PostgreSQL {database.rsplit('/', 1)[-1]}, Redis {redis_url}",
+        f"{seconds:.0f} s per page; person's page cache "
+        f"{f'{args.page_cache_seconds} s' if args.page_cache_seconds else 'off'}; "
+        f"PostgreSQL {database.rsplit('/', 1)[-1]}, Redis {redis_url}",
         flush=True,
     )
     _prepare_database(database)
@@ -416,6 +425,7 @@ def main() -> int:
             "scale": args.scale,
             "conn_max_age": 600,
             "django_env": "production",
+            "page_cache_seconds": args.page_cache_seconds,
         },
         "setup_s": {},
     }
