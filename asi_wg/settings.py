@@ -173,7 +173,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "asi_wg.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "asi_wg",
             "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 3},

@@ -275,7 +275,7 @@ def test_healthz_says_down_without_saying_where_and_logs_why(
     port = free_port()  # nothing listens there
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "asi_wg.redis_cache.RedisCache",
             "LOCATION": broken_url(port),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

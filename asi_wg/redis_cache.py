@@ -1,0 +1,34 @@
+"""Django's Redis cache, with one redis-py client per connection pool.
+
+Django's ``RedisCacheClient`` makes a new ``redis.Redis`` object for every cache call, and each
+one copies redis-py's table of some 160 response callbacks: about 0.09 ms a call here, and a
+signed-in page makes four to eight calls (the session, the tenant, the page cache's entry and
+tokens). A client shares its pool's connections and may be shared between threads (redis-py's
+documentation says so), so one per pool is kept and reused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
+
+
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
