@@ -48,6 +48,13 @@ def cached(client: Client, url: str) -> str:
     return page
 
 
+def renewed(client: Client, url: str) -> str:
+    """``url`` rendered afresh, not served from the page cache."""
+    page, hit = served(client, url)
+    assert not hit, f"{url} came from the page cache"
+    return page
+
+
 def form_url(c: Consultation, ref: str = "5.3") -> str:
     return f"/alu/feedback/rounds/{c.round.pk}/criteria/{c.criteria[ref].pk}/"
 
@@ -87,8 +94,7 @@ def test_writes_behind_the_services_back_show_at_once(consultation: Consultation
 
     with scope(organisation=group.organisation):  # a bulk update: no signal, no service
         WorkingGroup.objects.filter(pk=group.pk).update(name="Circular Economy")
-    page, hit = served(participant, f"/alu/groups/{group.slug}/")
-    assert not hit
+    page = renewed(participant, f"/alu/groups/{group.slug}/")
     assert "Circular Economy" in page
 
     cached(participant, form_url(consultation))
@@ -96,8 +102,7 @@ def test_writes_behind_the_services_back_show_at_once(consultation: Consultation
         Criterion.objects.filter(pk=consultation.criteria["5.3"].pk).update(
             text="Smelters shall publish their scrap intake."
         )
-    page, hit = served(participant, form_url(consultation))
-    assert not hit
+    page = renewed(participant, form_url(consultation))
     assert "Smelters shall publish their scrap intake." in page
 
 
@@ -112,8 +117,7 @@ def test_answers_as_people_type_renew_only_the_pages_that_read_answers(
     save(consultation, consultation.second, "A point typed just now.")
 
     assert served(participant, "/alu/meetings/")[1], "an answer renewed the meetings page"
-    page, hit = served(staff, triage_url(consultation))
-    assert not hit
+    page = renewed(staff, triage_url(consultation))
     assert "A point typed just now." in page
 
 
@@ -136,8 +140,7 @@ def test_a_persons_name_changed_anywhere_shows_on_every_tenants_pages(
     cached(staff, triage_url(consultation))
     with scope(organisation=other_org):  # the account is shared by every tenant
         User.objects.filter(pk=consultation.second.pk).update(full_name="Renamed Person")
-    page, hit = served(staff, triage_url(consultation))
-    assert not hit
+    page = renewed(staff, triage_url(consultation))
     assert "Renamed Person" in page
 
 
@@ -167,8 +170,7 @@ def test_people_and_browsers_never_share_a_page(
     url = form_url(consultation)
     cached(client_for(consultation.participant), url)
     second = client_for(consultation.second)
-    page, hit = served(second, url)
-    assert not hit
+    page = renewed(second, url)
     # The same person in a second browser: its own page, with a token for its own cookie.
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(consultation.participant)
@@ -205,8 +207,7 @@ def test_a_message_is_shown_once_and_its_page_is_not_kept(consultation: Consulta
     )
     assert "is submitted" in response.content.decode()
     landed = response.request["PATH_INFO"]
-    page, hit = served(participant, landed)
-    assert not hit
+    page = renewed(participant, landed)
     assert "is submitted" not in page
     assert "is submitted" not in served(participant, "/alu/me/")[0]
 
@@ -233,8 +234,7 @@ def test_the_admins_lists_are_kept_and_renewed(
     assert "Old Name Smelting" in cached(secretariat_client, url)
     with scope(organisation=org):
         Member.objects.filter(pk=member.pk).update(name="New Name Smelting")
-    page, hit = served(secretariat_client, url)
-    assert not hit
+    page = renewed(secretariat_client, url)
     assert "New Name Smelting" in page
 
 
