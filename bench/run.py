@@ -127,12 +127,12 @@ def peak_kib(pid: int) -> int:
     return 0
 
 
-def _get(port: int, path: str, headers: dict[str, str]) -> int:
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, int]:
+    """The status and the body's length in bytes."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
-    response.read()
-    return response.status
+    return response.status, len(response.read())
 
 
 def _measure(
@@ -145,11 +145,12 @@ def _measure(
         if page.user
         else {}
     )
+    size = None
     if page.method == "POST":
         script, threads, status = wrk.autosave_script(savers), len(savers), 200
     else:
         script, threads = wrk.DONE, 2
-        status = _get(port, page.path, headers)
+        status, size = _get(port, page.path, headers)
         for _ in range(3):  # warm each worker's templates and caches a little
             _get(port, page.path, headers)
     if status != 200:
@@ -164,7 +165,13 @@ def _measure(
         script=script,
         script_path=f"{scratch}/{page.key}.lua",
     )
-    return {"path": page.path, "status": status, **asdict(figures), "rps": figures.rps}
+    return {
+        "path": page.path,
+        "status": status,
+        "bytes": size,
+        **asdict(figures),
+        "rps": figures.rps,
+    }
 
 
 def median_pass(passes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -248,24 +255,27 @@ def table(results: dict[str, Any]) -> str:
     # Runs before /bench/trivial existed divided by /healthz.
     baseline = results.get("baseline", "healthz")
     lines = [
-        f"{'page':<28} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6} {'>=0.1':>5} "
-        f"{'<150':>5}  {'queries asi s1/s20':>18} {'scale s1/s20':>12} {'same,<=15':>9}",
-        "-" * 114,
+        f"{'page':<28} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'KB':>5} {'ratio':>6} "
+        f"{'>=0.1':>5} {'<150':>5}  {'queries asi s1/s20':>18} {'scale s1/s20':>12} "
+        f"{'same,<=15':>9}",
+        "-" * 120,
     ]
     for key, label in results["labels"]:
         row = pages.get(key, {})
         if "rps" in row:
             divisor = row.get("trivial_rps") or trivial_rps
             ratio = row["rps"] / divisor if divisor else 0.0
+            size = f"{row['bytes'] / 1000:.0f}" if row.get("bytes") is not None else "-"
             speed = (
-                f"{row['rps']:>7.0f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} {ratio:>6.3f} "
+                f"{row['rps']:>7.0f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} {size:>5} "
+                f"{ratio:>6.3f} "
                 f"{_mark(ratio >= 0.1 if key != baseline else None):>5} "
                 f"{_mark(row['p95_ms'] < 150):>5}"
             )
             if row["non_2xx"] or row["socket_errors"]:
                 label += " (!)"
         else:
-            speed = f"{'status ' + str(row.get('status', '?')):>37}"
+            speed = f"{'status ' + str(row.get('status', '?')):>43}"
         found = [counts[s].get(key) for s in ("asi_s1", "asi_s20", "scale_s1", "scale_s20")]
         numbers = [c["queries"] for c in found if c]
         asi = "/".join(str(c["queries"]) if c else "-" for c in found[:2])
