@@ -287,3 +287,13 @@ def test_e_mails_being_sent_renew_nothing_and_a_page_that_reads_them_is_not_kept
     ):
         participant.get("/alu/me/", {"again": "1"})
         assert not served(participant, "/alu/me/?again=1")[1]
+
+
+def test_one_person_in_two_tenants_gets_each_tenants_own_page(
+    consultation: Consultation, other_org: Organisation
+) -> None:
+    participant = client_for(consultation.participant)
+    here = cached(participant, "/alu/me/")
+    there = cached(participant, "/other/me/")
+    assert "Aluminium Body" in here and "Other Body" not in here
+    assert "Other Body" in there and "Aluminium Body" not in there
