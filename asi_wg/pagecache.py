@@ -37,6 +37,11 @@ What the database does not say is time: a page that counts down to a deadline or
 as open until it closes is kept ``PAGE_CACHE_SECONDS`` at most (60 by default; 0 turns the cache
 off). Pages with messages to show are neither served from nor put in the cache.
 
+Each process counts, per tenant, the requests it served from the cache (``hit``), rendered and
+kept (``miss``) and rendered without keeping (``skip``), and adds them to counters in the cache
+every ``TALLY_EVERY`` such requests: ``manage.py page_cache_stats`` shows what the cache spares
+in real traffic.
+
 The cache is on only where every process shares it (``settings.TENANT_CACHE``).
 """
 
@@ -46,7 +51,9 @@ import contextvars
 import functools
 import hashlib
 import re
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -281,6 +288,41 @@ def _watching_reads() -> Iterator[set[str]]:
         _reading.reset(token)
 
 
+# --- Counting -----------------------------------------------------------------------------------
+
+OUTCOMES = ("hit", "miss", "skip")
+#: Requests a process counts before adding them to the shared counters (one round trip each).
+TALLY_EVERY = 100
+_tally: Counter[tuple[int, str]] = Counter()
+_tally_lock = threading.Lock()
+
+
+def tally_key(organisation_id: int, outcome: str) -> str:
+    return f"page-cache-count:{organisation_id}:{outcome}"
+
+
+def _count(organisation_id: int, outcome: str) -> None:
+    with _tally_lock:
+        _tally[organisation_id, outcome] += 1
+        if _tally.total() < TALLY_EVERY:
+            return
+        counted = dict(_tally)
+        _tally.clear()
+    tally_flush(counted)
+
+
+def tally_flush(counted: dict[tuple[int, str], int] | None = None) -> None:
+    """Add counts (by default, this process's since its last flush) to the shared counters."""
+    if counted is None:
+        with _tally_lock:
+            counted = dict(_tally)
+            _tally.clear()
+    for (organisation_id, outcome), n in counted.items():
+        key = tally_key(organisation_id, outcome)
+        cache.add(key, 0, None)
+        cache.incr(key, n)
+
+
 def page_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Serve a signed-in person's GET of ``view`` from the cache while nothing it shows has
     changed (see the module's docstring). Put it under the view's access checks: they run on
@@ -300,6 +342,7 @@ def page_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             ):
                 response = HttpResponse(content, headers=headers)
                 response["X-Page-Cache"] = "hit"
+                _count(request.organisation.pk, "hit")  # type: ignore[attr-defined]
                 return response
 
         had_csrf_secret = "CSRF_COOKIE" in request.META
@@ -330,6 +373,9 @@ def page_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             tokens = {k: before[k] for k in depends}
             entry = (tokens, now, dict(response.items()), response.content)
             cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+            _count(organisation_id, "miss")
+        else:
+            _count(organisation_id, "skip")
         return response
 
     return wrapped

@@ -5,11 +5,13 @@ and however."""
 from __future__ import annotations
 
 import datetime
+import io
 from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -299,3 +301,19 @@ def test_one_person_in_two_tenants_gets_each_tenants_own_page(
     assert "Other Body" not in here
     assert "Other Body" in there
     assert "Aluminium Body" not in there
+
+
+def test_the_cache_counts_what_it_spares_per_tenant(consultation: Consultation) -> None:
+    pagecache._tally.clear()
+    participant = client_for(consultation.participant)
+    with mock.patch.object(pagecache, "TALLY_EVERY", 1):
+        participant.get(form_url(consultation))  # gives the browser its CSRF cookie: not kept
+        participant.get(form_url(consultation))  # kept
+        for _ in range(3):
+            participant.get(form_url(consultation))
+    out = io.StringIO()
+    call_command("page_cache_stats", "--reset", stdout=out)
+    assert out.getvalue().splitlines()[1].split() == ["alu", "3", "1", "1", "60%"]
+    out = io.StringIO()
+    call_command("page_cache_stats", stdout=out)
+    assert len(out.getvalue().splitlines()) == 1  # reset: the heading alone
