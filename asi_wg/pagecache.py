@@ -50,6 +50,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import hashlib
+import logging
 import re
 import threading
 import uuid
@@ -70,6 +71,8 @@ from django_scopes import get_scope
 
 from asi_wg.caching import PUBLIC_TABLES, public_version_key
 
+logger = logging.getLogger(__name__)
+
 #: Written many times a minute, read by few pages: each has a token of its own per tenant.
 HOT_TABLES = frozenset(
     {
@@ -77,6 +80,8 @@ HOT_TABLES = frozenset(
         "feedback_answer_frameworks",
         "feedback_answer_objectives",
         "asi_wg_auditentry",
+        # A PDF build records its progress about once a second.
+        "feedback_summaryfile",
     }
 )
 #: Shown on every tenant's pages (a person's name, an organisation, a permission): a write
@@ -106,6 +111,8 @@ _GLOBAL = "page-token:global"
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 # Statements that never change a row.
 _READ_ONLY = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "SET ", "SHOW")
+# The parameters are never in the text, so a keyword in it is the statement's own.
+_WRITE_KEYWORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b", re.IGNORECASE)
 # Signing in saves only this column of the account; no page shows it.
 _LAST_LOGIN_ONLY = re.compile(r'\s*UPDATE\s+"asi_wg_user"\s+SET\s+"last_login"\s*=\s*%s\s+WHERE')
 
@@ -162,7 +169,13 @@ def _tokens_for_write(sql: str) -> tuple[str, ...]:
 
 
 def _replace(keys: set[str]) -> None:
-    cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
+    """New tokens for ``keys``. A cache that cannot be reached does not fail the write that has
+    been (or is being) made: the pages it keeps are unreadable while it is down, and those kept
+    before live ``PAGE_CACHE_SECONDS`` at most."""
+    try:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
+    except Exception:
+        logger.warning("page cache: tokens %s not replaced", sorted(keys), exc_info=True)
 
 
 def _changed(connection: BaseDatabaseWrapper, key: str) -> None:
@@ -180,15 +193,22 @@ def _changed(connection: BaseDatabaseWrapper, key: str) -> None:
             _replace(keys)
 
         state["keys"], state["flush"] = set(), flush
-        connection.on_commit(flush)
+        connection.on_commit(flush, robust=True)  # never in the way of the jobs it queues
     state["keys"].add(key)
 
 
-def _watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict) -> Any:
-    head = sql.lstrip()[:9].upper()
+def _reads_only(sql: str) -> bool:
+    # A union's parts are in parentheses on PostgreSQL: "(SELECT ...) UNION (SELECT ...)".
+    head = sql.lstrip(" \t\n(")[:9].upper()
     if head.startswith(_READ_ONLY) or head.startswith("EXPLAIN"):
+        return True
+    return head.startswith("WITH") and _WRITE_KEYWORD.search(sql) is None
+
+
+def _watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict) -> Any:
+    if _reads_only(sql):
         reading = _reading.get()
-        if reading is not None and head.startswith("SELECT"):
+        if reading is not None:
             reading.update(table for table in _WATCHED_READS if f'"{table}"' in sql)
         return execute(sql, params, many, context)
     result = execute(sql, params, many, context)
@@ -198,7 +218,9 @@ def _watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, conte
 
 
 def _install(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    if enabled() and _watch not in connection.execute_wrappers:
+    # Also where this process serves no page from the cache (PAGE_CACHE_SECONDS=0): its writes
+    # must still renew the pages other processes keep.
+    if settings.TENANT_CACHE and _watch not in connection.execute_wrappers:
         connection.execute_wrappers.append(_watch)
 
 
@@ -222,12 +244,13 @@ def _current(keys: list[str]) -> dict[str, str]:
 
 @functools.cache
 def _code_digest() -> str:
-    """The project's own apps (their Python and templates) and its templates folder: a
-    deployment that changes either renders every page afresh."""
+    """The project's own apps (their Python, templates and translations), its templates and
+    locale folders, and the static files' manifest: a deployment that changes any of them renders
+    every page afresh."""
     from django.apps import apps
 
     root = Path(settings.BASE_DIR).resolve()
-    folders = [root / "templates"]
+    folders = [root / "templates", *(Path(p) for p in settings.LOCALE_PATHS)]
     for app in apps.get_app_configs():
         folder = Path(app.path).resolve()
         if folder.is_relative_to(root) and "site-packages" not in folder.parts:
@@ -235,9 +258,14 @@ def _code_digest() -> str:
     digest = hashlib.sha256()
     for folder in sorted(set(folders)):
         for path in sorted(folder.rglob("*")):
-            if path.suffix in (".py", ".html", ".txt") and path.is_file():
-                digest.update(str(path.relative_to(root)).encode())
+            if path.suffix in (".py", ".html", ".txt", ".mo") and path.is_file():
+                name = path.relative_to(root) if path.is_relative_to(root) else path
+                digest.update(str(name).encode())
                 digest.update(path.read_bytes())
+    # The static files' hashed names, which the pages link to.
+    manifest = Path(settings.STATIC_ROOT or root / "staticfiles") / "staticfiles.json"
+    if manifest.is_file():
+        digest.update(manifest.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -248,10 +276,15 @@ def _entry_key(request: HttpRequest) -> str:
         for field in user._meta.concrete_fields
         if field.name not in ("last_login", "password")
     ]
+    organisation: Any = request.organisation  # type: ignore[attr-defined]
     htmx = sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))
     parts = (
         request.get_full_path(),
         account,
+        # Read before the tokens (by the tenant middleware and the access checks): in the key,
+        # so that a change that commits in between is not kept under the new tokens.
+        [getattr(organisation, field.attname) for field in organisation._meta.concrete_fields],
+        sorted(request.__dict__.get("_roles", {}).items(), key=repr),
         get_language(),
         timezone.get_current_timezone_name(),
         request.META.get("CSRF_COOKIE", ""),
@@ -319,8 +352,13 @@ def tally_flush(counted: dict[tuple[int, str], int] | None = None) -> None:
             _tally.clear()
     for (organisation_id, outcome), n in counted.items():
         key = tally_key(organisation_id, outcome)
-        cache.add(key, 0, None)
-        cache.incr(key, n)
+        try:
+            if not cache.add(key, n, None):
+                cache.incr(key, n)
+        except ValueError:  # reset or evicted between the two calls
+            cache.add(key, n, None)
+        except Exception:  # a count is not worth a failed page
+            logger.warning("page cache: counts not added", exc_info=True)
 
 
 def page_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

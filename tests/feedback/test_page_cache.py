@@ -21,10 +21,10 @@ from django_scopes import scope, scopes_disabled
 from asi_wg import pagecache
 from asi_wg.models import Organisation, OrganisationRole, User
 from feedback import services
-from feedback.models import Criterion
+from feedback.models import Criterion, SummaryFile
 from groups import services as group_services
 from groups.models import WorkingGroup
-from membership.models import Member, SentNotification
+from membership.models import Member, Seat, SentNotification
 from tests.factories import MemberFactory, WorkingGroupFactory
 from tests.feedback.conftest import Consultation
 from tests.helpers.pages import without_csrf_tokens
@@ -317,3 +317,49 @@ def test_the_cache_counts_what_it_spares_per_tenant(consultation: Consultation) 
     out = io.StringIO()
     call_command("page_cache_stats", stdout=out)
     assert len(out.getvalue().splitlines()) == 1  # reset: the heading alone
+
+
+def test_reads_in_parentheses_or_under_a_cte_renew_nothing(consultation: Consultation) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    with scope(organisation=consultation.round.organisation):
+        # PostgreSQL's unions put each part in parentheses: "(SELECT ...) UNION (SELECT ...)".
+        seats = Seat.objects.filter(group=consultation.group).order_by().values("pk")
+        assert list(seats.union(seats.filter(ended_at__isnull=True)))
+        with connection.cursor() as cursor:
+            cursor.execute("WITH x AS (SELECT 1 AS n) SELECT n FROM x")
+    assert served(participant, "/alu/me/")[1]
+
+
+def test_a_pdf_builds_progress_renews_only_the_pages_that_read_summary_files(
+    consultation: Consultation,
+) -> None:
+    participant = client_for(consultation.participant)
+    cached(participant, "/alu/me/")
+    with scope(organisation=consultation.round.organisation):
+        # As the PDF job's progress writer does, about once a second.
+        SummaryFile.objects.filter(pk__lt=0).update(progress="Page 3 of 9")
+    assert served(participant, "/alu/me/")[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_cache_fails_no_write_and_no_commit_callback(org: Organisation) -> None:
+    ran = []
+    with (
+        scope(organisation=org),
+        mock.patch.object(pagecache.cache, "set_many", side_effect=ConnectionError("down")),
+    ):
+        with transaction.atomic():
+            group = WorkingGroupFactory.create(organisation=org, name="Written")
+            transaction.on_commit(lambda: ran.append("queued job"))
+        WorkingGroup.objects.filter(pk=group.pk).update(name="Written again")  # autocommit
+    assert ran == ["queued job"]
+    with scopes_disabled():
+        assert WorkingGroup.objects.get(pk=group.pk).name == "Written again"
+
+
+def test_a_process_that_serves_no_cached_page_still_renews_others(settings: object) -> None:
+    settings.PAGE_CACHE_SECONDS = 0  # type: ignore[attr-defined]
+    fresh = mock.Mock(execute_wrappers=[])
+    pagecache._install(None, fresh)
+    assert fresh.execute_wrappers == [pagecache._watch]
