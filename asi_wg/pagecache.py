@@ -168,14 +168,25 @@ def _tokens_for_write(sql: str) -> tuple[str, ...]:
     return (_tenant_token(organisation_id),)
 
 
+# Tokens this process could not replace (the cache was unreachable), tried again with the next.
+_unreplaced: set[str] = set()
+_unreplaced_lock = threading.Lock()
+
+
 def _replace(keys: set[str]) -> None:
     """New tokens for ``keys``. A cache that cannot be reached does not fail the write that has
-    been (or is being) made: the pages it keeps are unreadable while it is down, and those kept
-    before live ``PAGE_CACHE_SECONDS`` at most."""
+    been (or is being) made: the pages it keeps are unreadable while it is down. The keys are
+    tried again with this process's next write, so a public fragment (kept a day) does not
+    outlive the outage by more than that."""
+    with _unreplaced_lock:
+        keys = keys | _unreplaced
+        _unreplaced.clear()
     try:
         cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
     except Exception:
         logger.warning("page cache: tokens %s not replaced", sorted(keys), exc_info=True)
+        with _unreplaced_lock:
+            _unreplaced.update(keys)
 
 
 def _changed(connection: BaseDatabaseWrapper, key: str) -> None:

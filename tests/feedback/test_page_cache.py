@@ -25,7 +25,7 @@ from feedback.models import Criterion, SummaryFile
 from groups import services as group_services
 from groups.models import WorkingGroup
 from membership.models import Member, Seat, SentNotification
-from tests.factories import MemberFactory, WorkingGroupFactory
+from tests.factories import MemberFactory, OrganisationFactory, WorkingGroupFactory
 from tests.feedback.conftest import Consultation
 from tests.helpers.pages import without_csrf_tokens
 from tests.meetings.conftest import client_for
@@ -344,6 +344,7 @@ def test_a_pdf_builds_progress_renews_only_the_pages_that_read_summary_files(
 
 @pytest.mark.django_db(transaction=True)
 def test_an_unreachable_cache_fails_no_write_and_no_commit_callback(org: Organisation) -> None:
+    pagecache._unreplaced.clear()
     ran = []
     with (
         scope(organisation=org),
@@ -356,6 +357,11 @@ def test_an_unreachable_cache_fails_no_write_and_no_commit_callback(org: Organis
     assert ran == ["queued job"]
     with scopes_disabled():
         assert WorkingGroup.objects.get(pk=group.pk).name == "Written again"
+    # The cache answers again: the next write replaces the tokens missed meanwhile.
+    key = f"page-token:tenant:{org.pk}"
+    cache.set(key, "before the outage", None)
+    OrganisationFactory.create(name="Elsewhere", slug="elsewhere")  # any write will do
+    assert cache.get(key) != "before the outage"
 
 
 def test_a_process_that_serves_no_cached_page_still_renews_others(settings: object) -> None:
