@@ -10,9 +10,12 @@ from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -212,6 +215,15 @@ def test_a_message_is_shown_once_and_its_page_is_not_kept(consultation: Consulta
     page = renewed(participant, landed)
     assert "is submitted" not in page
     assert "is submitted" not in served(participant, "/alu/me/")[0]
+
+    # A message waiting for a page that is in the cache: the page is rendered to show it.
+    cached(participant, "/alu/me/")
+    storage, carrier = CookieStorage(HttpRequest()), HttpResponse()
+    storage.add(constants.INFO, "A note for you.")
+    storage.update(carrier)  # the cookie a redirect with a message leaves in the browser
+    participant.cookies.update(carrier.cookies)
+    assert "A note for you." in renewed(participant, "/alu/me/")
+    assert "A note for you." not in served(participant, "/alu/me/")[0]
 
 
 def test_a_page_is_kept_for_page_cache_seconds_at_most(
