@@ -39,8 +39,8 @@ off). Pages with messages to show are neither served from nor put in the cache.
 
 Each process counts, per tenant, the requests it served from the cache (``hit``), rendered and
 kept (``miss``) and rendered without keeping (``skip``), and adds them to counters in the cache
-every ``TALLY_EVERY`` such requests: ``manage.py page_cache_stats`` shows what the cache spares
-in real traffic.
+every ``TALLY_EVERY`` such requests or after ``TALLY_SECONDS``, whichever comes first:
+``manage.py page_cache_stats`` shows what the cache spares in real traffic.
 
 The cache is on only where every process shares it (``settings.TENANT_CACHE``).
 """
@@ -53,6 +53,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -337,6 +338,9 @@ def _watching_reads() -> Iterator[set[str]]:
 OUTCOMES = ("hit", "miss", "skip")
 #: Requests a process counts before adding them to the shared counters (one round trip each).
 TALLY_EVERY = 100
+#: ... or after this many seconds, so that a quiet site's counts show too.
+TALLY_SECONDS = 10.0
+_tally_since = time.monotonic()
 _tally: Counter[tuple[int, str]] = Counter()
 _tally_lock = threading.Lock()
 
@@ -346,12 +350,15 @@ def tally_key(organisation_id: int, outcome: str) -> str:
 
 
 def _count(organisation_id: int, outcome: str) -> None:
+    global _tally_since
     with _tally_lock:
         _tally[organisation_id, outcome] += 1
-        if _tally.total() < TALLY_EVERY:
+        now = time.monotonic()
+        if _tally.total() < TALLY_EVERY and now - _tally_since < TALLY_SECONDS:
             return
         counted = dict(_tally)
         _tally.clear()
+        _tally_since = now
     tally_flush(counted)
 
 

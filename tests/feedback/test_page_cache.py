@@ -315,10 +315,15 @@ def test_one_person_in_two_tenants_gets_each_tenants_own_page(
     assert "Aluminium Body" not in there
 
 
-def test_the_cache_counts_what_it_spares_per_tenant(consultation: Consultation) -> None:
+@pytest.mark.parametrize(
+    ("every", "seconds"), [(1, 3600.0), (1000, 0.0)], ids=["by count", "by time"]
+)
+def test_the_cache_counts_what_it_spares_per_tenant(
+    consultation: Consultation, every: int, seconds: float
+) -> None:
     pagecache._tally.clear()
     participant = client_for(consultation.participant)
-    with mock.patch.object(pagecache, "TALLY_EVERY", 1):
+    with mock.patch.multiple(pagecache, TALLY_EVERY=every, TALLY_SECONDS=seconds):
         participant.get(form_url(consultation))  # gives the browser its CSRF cookie: not kept
         participant.get(form_url(consultation))  # kept
         for _ in range(3):

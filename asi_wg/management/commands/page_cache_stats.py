@@ -1,7 +1,8 @@
 """``python manage.py page_cache_stats``: how often each tenant's signed-in pages came from the
 person's page cache (``asi_wg.pagecache``), since the counters were last reset.
 
-Each process adds its counts every ``TALLY_EVERY`` requests, so the latest few are not in yet.
+Each process adds its counts every ``TALLY_EVERY`` requests or, at its next request, after
+``TALLY_SECONDS``: the latest few may not be in yet.
 ``--reset`` sets the counters to zero after printing them."""
 
 from __future__ import annotations
