@@ -35,7 +35,8 @@ while signed out), the htmx headers and a digest of the code and templates.
 
 What the database does not say is time: a page that counts down to a deadline or shows a round
 as open until it closes is kept ``PAGE_CACHE_SECONDS`` at most (60 by default; 0 turns the cache
-off). Pages with messages to show are neither served from nor put in the cache.
+off). Pages with messages to show are neither served from nor put in the cache. Pages are kept
+in gzip (``asi_wg.compression``) and sent as they are kept to the browsers that accept it.
 
 Each process counts, per tenant, the requests it served from the cache (``hit``), rendered and
 kept (``miss``) and rendered without keeping (``skip``), and adds them to counters in the cache
@@ -49,6 +50,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import gzip
 import hashlib
 import logging
 import re
@@ -67,10 +69,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django_scopes import get_scope
 
 from asi_wg.caching import PUBLIC_TABLES, public_version_key
+from asi_wg.compression import MINIMUM, accepts_gzip, compress, compressible, send_compressed
 
 logger = logging.getLogger(__name__)
 
@@ -392,11 +396,18 @@ def page_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         now = timezone.now().timestamp()
         entry = cache.get(key)
         if entry is not None:
-            tokens, stored_at, headers, content = entry
+            tokens, stored_at, headers, content, compressed = entry
             if 0 <= now - stored_at < settings.PAGE_CACHE_SECONDS and (
                 cache.get_many(list(tokens)) == tokens
             ):
+                send_gzip = compressed and accepts_gzip(request)
+                if compressed and not send_gzip:
+                    content = gzip.decompress(content)
                 response = HttpResponse(content, headers=headers)
+                if send_gzip:
+                    send_compressed(response, content)
+                elif compressed:
+                    patch_vary_headers(response, ("Accept-Encoding",))
                 response["X-Page-Cache"] = "hit"
                 _count(request.organisation.pk, "hit")  # type: ignore[attr-defined]
                 return response
@@ -427,8 +438,14 @@ def page_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             depends = [_GLOBAL, _tenant_token(organisation_id)]
             depends += [k for table in sorted(read) for k in hot[table]]
             tokens = {k: before[k] for k in depends}
-            entry = (tokens, now, dict(response.items()), response.content)
+            # Kept in gzip (a tenth of the size to store and to send), and sent so at once.
+            content, compressed = response.content, False
+            if compressible(response) and len(content) >= MINIMUM:
+                content, compressed = compress(content), True
+            entry = (tokens, now, dict(response.items()), content, compressed)
             cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+            if compressed and accepts_gzip(request):
+                send_compressed(response, content)
             _count(organisation_id, "miss")
         else:
             _count(organisation_id, "skip")

@@ -41,6 +41,8 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/asi_wg_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/2"
 PORTS = range(8100, 8200)
 CONNECTIONS = 16
+# What a browser says it accepts: pages go out in gzip (asi_wg.compression).
+BROWSER_ENCODINGS = "gzip, deflate, br"
 MAX_QUERIES = 15
 JOBS = ("slate", "promotion", "reminders", "pdf")
 #: bench/jobs.py's sizes: the issue's, and --quick's.
@@ -139,18 +141,20 @@ def _measure(
     port: int, tenant: Any, page: Any, savers: list[wrk.Saver], seconds: float, scratch: str
 ) -> dict[str, Any]:
     """One page under wrk, after a few warming requests; its status alone if it is not 200."""
-    # A signed-in browser sends its session and its CSRF cookie (set by the sign-in form).
-    headers = (
-        {"Cookie": f"sessionid={tenant.sessions[page.user]}; csrftoken={tenant.csrf}"}
-        if page.user
-        else {}
-    )
-    size = None
+    # Every browser accepts gzip; a signed-in one sends its session and its CSRF cookie (set by
+    # the sign-in form).
+    headers = {"Accept-Encoding": BROWSER_ENCODINGS}
+    if page.user:
+        headers["Cookie"] = f"sessionid={tenant.sessions[page.user]}; csrftoken={tenant.csrf}"
+    size = html_size = None
     if page.method == "POST":
         script, threads, status = wrk.autosave_script(savers), len(savers), 200
     else:
         script, threads = wrk.DONE, 2
         status, size = _get(port, page.path, headers)
+        _status, html_size = _get(
+            port, page.path, {k: v for k, v in headers.items() if k != "Accept-Encoding"}
+        )
         for _ in range(3):  # warm each worker's templates and caches a little
             _get(port, page.path, headers)
     if status != 200:
@@ -168,7 +172,8 @@ def _measure(
     return {
         "path": page.path,
         "status": status,
-        "bytes": size,
+        "bytes": size,  # as sent to a browser, in gzip
+        "html_bytes": html_size,
         **asdict(figures),
         "rps": figures.rps,
     }
@@ -255,19 +260,22 @@ def table(results: dict[str, Any]) -> str:
     # Runs before /bench/trivial existed divided by /healthz.
     baseline = results.get("baseline", "healthz")
     lines = [
-        f"{'page':<28} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'KB':>5} {'ratio':>6} "
+        f"{'page':<28} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'KB gz/html':>10} {'ratio':>6} "
         f"{'>=0.1':>5} {'<150':>5}  {'queries asi s1/s20':>18} {'scale s1/s20':>12} "
         f"{'same,<=15':>9}",
-        "-" * 120,
+        "-" * 125,
     ]
     for key, label in results["labels"]:
         row = pages.get(key, {})
         if "rps" in row:
             divisor = row.get("trivial_rps") or trivial_rps
             ratio = row["rps"] / divisor if divisor else 0.0
-            size = f"{row['bytes'] / 1000:.0f}" if row.get("bytes") is not None else "-"
+            # Sent in gzip / the page's HTML (older runs sent no Accept-Encoding: HTML alone).
+            size = "/".join(
+                f"{row[k] / 1000:.0f}" for k in ("bytes", "html_bytes") if row.get(k) is not None
+            )
             speed = (
-                f"{row['rps']:>7.0f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} {size:>5} "
+                f"{row['rps']:>7.0f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} {size or '-':>10} "
                 f"{ratio:>6.3f} "
                 f"{_mark(ratio >= 0.1 if key != baseline else None):>5} "
                 f"{_mark(row['p95_ms'] < 150):>5}"
@@ -275,7 +283,7 @@ def table(results: dict[str, Any]) -> str:
             if row["non_2xx"] or row["socket_errors"]:
                 label += " (!)"
         else:
-            speed = f"{'status ' + str(row.get('status', '?')):>43}"
+            speed = f"{'status ' + str(row.get('status', '?')):>48}"
         found = [counts[s].get(key) for s in ("asi_s1", "asi_s20", "scale_s1", "scale_s20")]
         numbers = [c["queries"] for c in found if c]
         asi = "/".join(str(c["queries"]) if c else "-" for c in found[:2])

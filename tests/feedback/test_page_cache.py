@@ -5,6 +5,7 @@ and however."""
 from __future__ import annotations
 
 import datetime
+import gzip
 import io
 from unittest import mock
 
@@ -90,6 +91,32 @@ def test_a_second_reading_is_the_same_page_for_one_query(consultation: Consultat
     assert hit
     assert without_csrf_tokens(again) == without_csrf_tokens(rendered)
     assert len(queries) == 1, [q["sql"] for q in queries]  # the account; the session is cached
+
+
+def test_a_page_is_kept_in_gzip_and_sent_so_to_browsers_that_accept_it(
+    consultation: Consultation,
+) -> None:
+    participant = client_for(consultation.participant)
+    participant.get("/alu/me/")
+    kept = participant.get("/alu/me/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert kept.get("X-Page-Cache") != "hit"
+    assert kept["Content-Encoding"] == "gzip"
+    page = gzip.decompress(kept.content).decode()
+    assert "<h1>My applications</h1>" in page
+    zipped = participant.get("/alu/me/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.get("X-Page-Cache") == "hit"
+    assert zipped["Content-Encoding"] == "gzip"
+    assert int(zipped["Content-Length"]) == len(zipped.content) < len(page) / 2
+    assert "Accept-Encoding" in zipped["Vary"]
+    assert without_csrf_tokens(gzip.decompress(zipped.content).decode()) == without_csrf_tokens(
+        page
+    )
+    # A client that does not accept gzip gets the same page from the same entry, plain.
+    plain = participant.get("/alu/me/")
+    assert plain.get("X-Page-Cache") == "hit"
+    assert not plain.has_header("Content-Encoding")
+    assert "Accept-Encoding" in plain["Vary"]
+    assert without_csrf_tokens(plain.content.decode()) == without_csrf_tokens(page)
 
 
 def test_writes_behind_the_services_back_show_at_once(consultation: Consultation) -> None:
