@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -36,6 +38,8 @@ from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from asi_wg.models import Organisation
+
+logger = logging.getLogger(__name__)
 
 # Fragments live a day at most: a bump makes them unreachable at once; this only frees memory.
 FRAGMENT_TIMEOUT = 24 * 60 * 60
@@ -73,6 +77,37 @@ def public_version(organisation_id: int) -> str:
     return str(version)
 
 
+# What this process could not replace or delete (the cache was unreachable), tried again with
+# its next call of ``replace_tokens``.
+_unreplaced: set[str] = set()
+_undeleted: set[str] = set()
+_unreplaced_lock = threading.Lock()
+
+
+def replace_tokens(keys: set[str], *, delete: Iterable[str] = ()) -> None:
+    """New random values for the tokens ``keys``, and ``delete`` deleted. A cache that cannot be
+    reached does not fail the write that has been (or is being) made: what it keeps is
+    unreadable while it is down. The keys are tried again with this process's next call, which
+    every write makes (``asi_wg.pagecache``), so a cached value does not outlive the outage by
+    more than that."""
+    with _unreplaced_lock:
+        keys, gone = keys | _unreplaced, set(delete) | _undeleted
+        _unreplaced.clear()
+        _undeleted.clear()
+    try:
+        if keys:
+            cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
+        if gone:
+            cache.delete_many(sorted(gone))
+    except Exception:
+        logger.warning(
+            "cache: %s not replaced, %s not deleted", sorted(keys), sorted(gone), exc_info=True
+        )
+        with _unreplaced_lock:
+            _unreplaced.update(keys)
+            _undeleted.update(gone)
+
+
 def public_version_bump(organisation_id: int) -> None:
     """Make every cached public fragment of the tenant stale: now, and once more when the
     current transaction commits (see the module's docstring)."""
@@ -81,10 +116,10 @@ def public_version_bump(organisation_id: int) -> None:
         return
 
     def bump() -> None:
-        cache.set(public_version_key(organisation_id), uuid.uuid4().hex, None)
+        replace_tokens({public_version_key(organisation_id)})
 
     bump()
-    transaction.on_commit(bump)
+    transaction.on_commit(bump, robust=True)
 
 
 def public_cache_key(organisation_id: int, name: str, *parts: object) -> str:
@@ -193,10 +228,10 @@ def _forget_organisation(sender: Any, instance: Any, **kwargs: Any) -> None:
     slugs = {instance.slug, getattr(instance, "_old_slug", None)} - {None}
 
     def forget() -> None:
-        cache.delete_many([_organisation_key(slug) for slug in slugs if slug])
+        replace_tokens(set(), delete=[_organisation_key(slug) for slug in slugs if slug])
 
     forget()
-    transaction.on_commit(forget)
+    transaction.on_commit(forget, robust=True)
     public_version_bump(instance.pk)
 
 

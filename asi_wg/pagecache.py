@@ -73,7 +73,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django_scopes import get_scope
 
-from asi_wg.caching import PUBLIC_TABLES, public_version_key
+from asi_wg.caching import PUBLIC_TABLES, public_version_key, replace_tokens
 from asi_wg.compression import MINIMUM, accepts_gzip, compress, compressible, send_compressed
 
 logger = logging.getLogger(__name__)
@@ -173,30 +173,9 @@ def _tokens_for_write(sql: str) -> tuple[str, ...]:
     return (_tenant_token(organisation_id),)
 
 
-# Tokens this process could not replace (the cache was unreachable), tried again with the next.
-_unreplaced: set[str] = set()
-_unreplaced_lock = threading.Lock()
-
-
-def _replace(keys: set[str]) -> None:
-    """New tokens for ``keys``. A cache that cannot be reached does not fail the write that has
-    been (or is being) made: the pages it keeps are unreadable while it is down. The keys are
-    tried again with this process's next write, so a public fragment (kept a day) does not
-    outlive the outage by more than that."""
-    with _unreplaced_lock:
-        keys = keys | _unreplaced
-        _unreplaced.clear()
-    try:
-        cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
-    except Exception:
-        logger.warning("page cache: tokens %s not replaced", sorted(keys), exc_info=True)
-        with _unreplaced_lock:
-            _unreplaced.update(keys)
-
-
 def _changed(connection: BaseDatabaseWrapper, key: str) -> None:
     """``key``'s data changed: a new token now, and once more when the transaction commits."""
-    _replace({key})
+    replace_tokens({key})
     if not connection.in_atomic_block:
         return  # written and committed: the token above is the one after the commit
     state = connection.__dict__.setdefault("_page_tokens", {"keys": set(), "flush": None})
@@ -206,7 +185,7 @@ def _changed(connection: BaseDatabaseWrapper, key: str) -> None:
 
         def flush() -> None:
             keys, state["keys"], state["flush"] = state["keys"], set(), None
-            _replace(keys)
+            replace_tokens(keys)
 
         state["keys"], state["flush"] = set(), flush
         connection.on_commit(flush, robust=True)  # never in the way of the jobs it queues

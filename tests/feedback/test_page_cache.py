@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from asi_wg import pagecache
+from asi_wg import caching, pagecache
 from asi_wg.models import Organisation, OrganisationRole, User
 from feedback import services
 from feedback.models import Criterion, SummaryFile
@@ -388,7 +388,7 @@ def test_a_pdf_builds_progress_renews_only_the_pages_that_read_summary_files(
 
 @pytest.mark.django_db(transaction=True)
 def test_an_unreachable_cache_fails_no_write_and_no_commit_callback(org: Organisation) -> None:
-    pagecache._unreplaced.clear()
+    caching._unreplaced.clear()
     ran = []
     with (
         scope(organisation=org),
@@ -406,6 +406,34 @@ def test_an_unreachable_cache_fails_no_write_and_no_commit_callback(org: Organis
     cache.set(key, "before the outage", None)
     OrganisationFactory.create(name="Elsewhere", slug="elsewhere")  # any write will do
     assert cache.get(key) != "before the outage"
+
+
+def test_an_unreachable_cache_fails_no_save_of_public_data_or_of_a_tenant(
+    org: Organisation,
+) -> None:
+    caching._unreplaced.clear()
+    caching._undeleted.clear()
+    down = ConnectionError("down")
+    with (
+        scope(organisation=org),
+        mock.patch.object(caching.cache, "set", side_effect=down),
+        mock.patch.object(caching.cache, "set_many", side_effect=down),
+        mock.patch.object(caching.cache, "delete_many", side_effect=down),
+    ):
+        group = WorkingGroupFactory.create(organisation=org, name="Public while down")
+        org.name = "Renamed while down"
+        org.save()
+    with scopes_disabled():
+        assert WorkingGroup.objects.get(pk=group.pk).name == "Public while down"
+        assert Organisation.objects.get(pk=org.pk).name == "Renamed while down"
+    # Back: the next write anywhere renews the tenant's public fragments and forgets the
+    # tenant as it was cached before the rename.
+    version = caching.public_version_key(org.pk)
+    cache.set(version, "before the outage", None)
+    cache.set(caching._organisation_key(org.slug), "the old organisation", None)
+    OrganisationFactory.create(name="Elsewhere", slug="elsewhere")
+    assert cache.get(version) != "before the outage"
+    assert cache.get(caching._organisation_key(org.slug)) is None
 
 
 def test_a_process_that_serves_no_cached_page_still_renews_others(settings: object) -> None:
