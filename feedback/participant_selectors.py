@@ -116,6 +116,17 @@ def round_for_participant(*, organisation: Organisation, user: Any, pk: int) -> 
     return None
 
 
+def round_for_saving(*, organisation: Organisation, pk: int) -> FeedbackRound | None:
+    """The round ``pk`` of the tenant with what the answer form needs, whoever asks (one light
+    query). For the autosave, where ``services.answer_save`` checks under its lock who may
+    answer: the view falls back to ``round_for_participant`` only to explain a refusal."""
+    return (
+        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
+        .select_related("group", "organisation")
+        .first()
+    )
+
+
 def criteria_outline(feedback_round: FeedbackRound) -> list[Criterion]:
     """The round's criteria in natural order, without their long texts (one query)."""
     return list(

@@ -3,7 +3,9 @@ criterion, and the form's autosave.
 
 Thin: each view finds the round through ``participant_selectors`` (a round the person may not
 see is a 404, whoever they are), parses the form and calls ``services.answer_save``; its
-refusals become a message on the page and write nothing.
+refusals become a message on the page and write nothing. The autosave, the request sent most
+often, reads the round without the person's access and leaves that check to the service; a
+refusal asks ``round_for_participant`` before it answers, so it says what the form page says.
 
 Nothing typed is lost:
 
@@ -389,10 +391,28 @@ def _fragment(
     return HttpResponse(html, status=status)
 
 
+def _autosave_refused(
+    request: HttpRequest, pk: int, otherwise: HttpResponse | None = None
+) -> HttpResponse:
+    """Why the person may not save here: a 404 for a round they may not see, the reason for one
+    they may not change now; ``otherwise`` (or a 400) when they may after all (a round opened or
+    a seat given meanwhile)."""
+    access = _round_or_404(request, pk)
+    editing = Editing.of(access, request)
+    if not editing.allowed:
+        return _fragment(request, "error", _refusal(editing, access.round), status=400)
+    return otherwise or _fragment(request, "error", _("Nothing was saved."), status=400)
+
+
 @never_cache
 @require_POST
 def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
-    """Save the form as a draft and answer with the saved state (a fragment for htmx)."""
+    """Save the form as a draft and answer with the saved state (a fragment for htmx).
+
+    Written for the common case, a participant typing: the round is read without the person's
+    access, which ``services.answer_save`` checks anyway under its lock. Anything refused
+    (including a form that does not validate) asks ``_autosave_refused`` first, so that a
+    person who may not see the round gets a 404 and learns nothing more."""
     if not request.user.is_authenticated:
         organisation = _organisation(request)
         return _fragment(
@@ -402,29 +422,35 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
             status=401,
             login_url=_login_url(_url("round", organisation, pk=pk)),
         )
-    access = _round_or_404(request, pk)
-    criterion = access.round.criteria.filter(pk=criterion_pk).first()
+    feedback_round = selectors.round_for_saving(organisation=_organisation(request), pk=pk)
+    if feedback_round is None:
+        raise Http404(_("There is no such feedback round, or it is not one of your groups'."))
+    criterion = feedback_round.criteria.filter(pk=criterion_pk).first()
     if criterion is None:
+        _autosave_refused(request, pk)  # a round they may not see: 404 before this one
         raise Http404(_("This criterion is not part of this feedback round."))
-    editing = Editing.of(access, request)
-    if not editing.allowed:
-        return _fragment(request, "error", _refusal(editing, access.round), status=400)
-    form = AnswerForm(request.POST, round=access.round)
+    if not feedback_round.is_open():
+        return _autosave_refused(request, pk)
+    form = AnswerForm(request.POST, round=feedback_round)
     if not form.is_valid():
         problems = "; ".join(
             f"{form.fields[name].label if name in form.fields else name}: "
             + " ".join(str(error) for error in errors)
             for name, errors in form.errors.items()
         )
-        return _fragment(
+        return _autosave_refused(
             request,
-            "error",
-            _("Nothing was saved. %(problems)s") % {"problems": problems},
-            status=400,
+            pk,
+            _fragment(
+                request,
+                "error",
+                _("Nothing was saved. %(problems)s") % {"problems": problems},
+                status=400,
+            ),
         )
     try:
         saved = services.answer_save(
-            round=access.round,
+            round=feedback_round,
             criterion=criterion,
             user=_user(request),
             data=form.data_for_service(),
@@ -440,6 +466,8 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
             conflict_rows=form.describe(conflict.current_content),
             typed_rows=form.describe(form.typed_content()),
         )
+    except (services.NotInTheRound, services.RoundNotOpen) as refusal:
+        return _autosave_refused(request, pk, _fragment(request, "error", str(refusal), status=400))
     except DomainError as refusal:
         return _fragment(request, "error", str(refusal), status=400)
     return _fragment(

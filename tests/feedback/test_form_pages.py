@@ -16,6 +16,7 @@ from asi_wg.models import Organisation, User
 from feedback import services
 from feedback.models import Answer, FeedbackRound
 from membership import services as membership_services
+from membership.models import Seat
 from tests.factories import FrameworkFactory, RevisionObjectiveFactory
 from tests.feedback.conftest import Consultation, make_round
 from tests.meetings.conftest import client_for
@@ -451,6 +452,43 @@ def test_crafted_posts_to_rounds_and_criteria_one_may_not_answer_are_404s(
             assert response.status_code == 404, target
     with scopes_disabled():
         assert Answer.objects.count() == 0
+
+
+def test_the_autosave_says_why_it_refuses_and_an_outsider_learns_nothing(
+    consultation: Consultation, participant: Client, secretariat: User, org: Organisation
+) -> None:
+    """The autosave reads the round without the person's access (the service checks it under
+    its lock); every refusal still gives the answer the form page gives."""
+    c = consultation
+    url = answer_url(c) + "autosave/"
+    outsider = client_for(c.outsider)
+    # Someone of another group gets a 404 whatever they send: not the form's errors.
+    for data in ({"version": "0", "relevance": "7"}, {"version": "0", "comment": "Crafted"}):
+        assert outsider.post(url, data, **HTMX).status_code == 404
+    # A new antitrust policy: the participant is told to acknowledge it.
+    save(c, {"comment": "Before the new policy."}, 0)
+    with scope(organisation=org):
+        policy = membership_services.antitrust_policy_publish(
+            organisation=org, title="Antitrust policy v2", body="Still none.", acting_user=None
+        )
+    response = participant.post(url, {"version": "1", "comment": "After?"}, **HTMX)
+    assert response.status_code == 400
+    assert "Acknowledge the antitrust policy" in response.content.decode()
+    with scope(organisation=org):
+        membership_services.antitrust_acknowledge(
+            organisation=org, user=c.participant, policy=policy
+        )
+    # A seat ended after answering: the answer stays readable, and unchanged.
+    with scopes_disabled():
+        seat = Seat.objects.get(group=c.group, holder=c.participant, ended_at__isnull=True)
+    with scope(organisation=org):
+        membership_services.seat_end(
+            seat=seat, reason=Seat.EndReason.WITHDREW, acting_user=secretariat
+        )
+    response = participant.post(url, {"version": "1", "comment": "After my seat?"}, **HTMX)
+    assert response.status_code == 400
+    assert f"You no longer hold a seat in {c.group.name}" in response.content.decode()
+    assert the_answer(c).comment == "Before the new policy."
 
 
 # --- After the round closes ---------------------------------------------------------------------
