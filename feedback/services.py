@@ -30,12 +30,13 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asi_wg.audit import audit_record
+from asi_wg.compiled import Compiled
 from asi_wg.errors import DomainError
 from asi_wg.models import User
 from asi_wg.tenancy import same_organisation
@@ -305,33 +306,50 @@ def round_extend(
 # --- Answers ----------------------------------------------------------------------------------
 
 
-def _hold_round(round_id: int) -> None:
-    """Keep the round as it is until this transaction ends, without holding up other saves: on
-    PostgreSQL a share lock on its row, which closing or extending the round (``_lock_round``)
-    waits for, and which waits for them. An answer saved while a close is under way is then
-    either refused (the close committed first) or saved before the round's closing time.
-    SQLite's writers already take turns (IMMEDIATE transactions): there it is a plain read, so
-    the query counts are the same on both."""
-    table = connection.ops.quote_name(FeedbackRound._meta.db_table)
-    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{lock}", [round_id])  # noqa: S608
+def _round_to_answer_query(
+    organisation_id: int, round_id: int, criterion_id: int, user_id: int
+) -> Any:
+    in_round = FeedbackRound.criteria.through.objects.filter(
+        feedbackround=OuterRef("pk"), criterion=criterion_id
+    )
+    return FeedbackRound.objects.filter(organisation=organisation_id, pk=round_id).annotate(
+        seated=seat_held(user=user_id),
+        has_criterion=Exists(in_round),
+        acknowledged=antitrust_acknowledged(user=user_id),
+    )
+
+
+# Compiled once per process: building its subqueries cost more than running them.
+_ROUND_TO_ANSWER = Compiled(
+    FeedbackRound,
+    _round_to_answer_query,
+    "organisation_id",
+    "round_id",
+    "criterion_id",
+    "user_id",
+    # Keep the round as it is until this transaction ends, without holding up other saves: a
+    # share lock on its row, which closing or extending the round (``_lock_round``) waits for,
+    # and which waits for them. An answer saved while a close is under way is then either
+    # refused (the close committed first) or saved before the round's closing time. SQLite's
+    # writers already take turns (IMMEDIATE transactions).
+    suffixes={"postgresql": f" FOR SHARE OF {FeedbackRound._meta.db_table}"},
+)
 
 
 def _round_to_answer(round: FeedbackRound, criterion: Criterion, user: User) -> FeedbackRound:
-    """The round again, with everything ``_check_can_answer`` decides on, in one query."""
-    in_round = FeedbackRound.criteria.through.objects.filter(
-        feedbackround=OuterRef("pk"), criterion=criterion
+    """The round again, locked (see ``_ROUND_TO_ANSWER``), with everything
+    ``_check_can_answer`` decides on, in one query."""
+    found = _ROUND_TO_ANSWER.rows(
+        organisation_id=round.organisation_id,
+        round_id=round.pk,
+        criterion_id=criterion.pk,
+        user_id=user.pk,
     )
-    return (
-        FeedbackRound.objects.select_related("group", "organisation")
-        .annotate(
-            seated=seat_held(user=user),
-            has_criterion=Exists(in_round),
-            acknowledged=antitrust_acknowledged(user=user),
-        )
-        .get(pk=round.pk)
-    )
+    if not found:
+        raise FeedbackRound.DoesNotExist(round.pk)
+    feedback_round = found[0]
+    feedback_round.organisation = round.organisation  # the same row, read by the caller
+    return feedback_round
 
 
 def _check_can_answer(feedback_round: FeedbackRound, criterion: Criterion, user: User) -> None:
@@ -427,7 +445,6 @@ def answer_save(
     open, the person holds no seat in its group, the criterion is not in the round, or an
     object belongs to another tenant; raises ``AnswerConflict`` on a stale version."""
     same_organisation(round.organisation_id, round, criterion)
-    _hold_round(round.pk)
     feedback_round = _round_to_answer(round, criterion, user)
     _check_can_answer(feedback_round, criterion, user)
     cleaned = _clean_answer_data(feedback_round, data)

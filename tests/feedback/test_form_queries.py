@@ -123,11 +123,11 @@ def test_the_autosave_costs_the_same_for_10_or_300_criteria(
     assert response.status_code == 200, response.content.decode()
     assert 'value="3"' in response.content.decode()
     # The view's reads (user, the round, the criterion: who may answer is the service's to
-    # check, under its lock), the service's share lock on the round (a close waits for the save, or the save
-    # for the close), its own check (the round with the seat, the criterion and the
+    # check), the service's check under a share lock on the round (a close waits for the save,
+    # or the save for the close: the round with the seat, the criterion and the
     # acknowledgement, in one query), the locked answer with its frameworks and objectives, the
-    # update and the audit entry, in a transaction's savepoint (two statements).
-    assert len(queries) == 12, "\n".join(q["sql"] for q in queries.captured_queries)
+    # update and the audit entry, in a transaction (BEGIN and COMMIT).
+    assert len(queries) == 11, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("size", [10, 300])

@@ -15,9 +15,10 @@ import pytest
 from django.db import connection
 from django_scopes import scope, scopes_disabled
 
+from asi_wg.compiled import Compiled
 from asi_wg.models import User
 from feedback import services
-from feedback.models import Answer
+from feedback.models import Answer, FeedbackRound
 from tests.feedback.conftest import Consultation
 from tests.membership.test_race import race
 
@@ -206,6 +207,14 @@ def test_control_without_the_share_lock_answers_land_after_the_close(
 ) -> None:
     """The same race with the round's share lock taken away: saves that passed their checks
     before the close write their answers after it, which the lock prevents."""
-    monkeypatch.setattr(services, "_hold_round", lambda round_id: None)
+    unlocked = Compiled(
+        FeedbackRound,
+        services._round_to_answer_query,
+        "organisation_id",
+        "round_id",
+        "criterion_id",
+        "user_id",
+    )
+    monkeypatch.setattr(services, "_ROUND_TO_ANSWER", unlocked)
     outcomes, late = saves_during_a_close(consultation, secretariat)
     assert late, outcomes
