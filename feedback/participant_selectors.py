@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from asi_wg.caching import public_cached
+from asi_wg.compiled import Compiled
 from asi_wg.models import Organisation
 from feedback.models import Answer, Criterion, Disposition, FeedbackRound, Framework
 from feedback.selectors import open_rounds
@@ -116,15 +117,41 @@ def round_for_participant(*, organisation: Organisation, user: Any, pk: int) -> 
     return None
 
 
-def round_for_saving(*, organisation: Organisation, pk: int) -> FeedbackRound | None:
-    """The round ``pk`` of the tenant with what the answer form needs, whoever asks (one light
-    query). For the autosave, where ``services.answer_save`` checks under its lock who may
-    answer: the view falls back to ``round_for_participant`` only to explain a refusal."""
-    return (
-        FeedbackRound.objects.filter(organisation=organisation, pk=pk)
-        .select_related("group", "organisation")
-        .first()
+_ROUND_FOR_SAVING = Compiled(
+    FeedbackRound,
+    lambda organisation_id, round_id: FeedbackRound.objects.filter(
+        organisation=organisation_id, pk=round_id
+    ),
+    "organisation_id",
+    "round_id",
+)
+_CRITERION_OF_ROUND = Compiled(
+    Criterion,
+    lambda organisation_id, round_id, criterion_id: Criterion.objects.filter(
+        organisation=organisation_id, rounds=round_id, pk=criterion_id
+    ),
+    "organisation_id",
+    "round_id",
+    "criterion_id",
+)
+
+
+def round_for_saving(
+    *, organisation: Organisation, pk: int, criterion_pk: int
+) -> tuple[FeedbackRound | None, Criterion | None]:
+    """The round ``pk`` of the tenant and its criterion ``criterion_pk``, whoever asks (two light
+    queries, compiled once: ``asi_wg.compiled``). For the autosave, where
+    ``services.answer_save`` checks under its lock who may answer: the view falls back to
+    ``round_for_participant`` only to explain a refusal."""
+    found = _ROUND_FOR_SAVING.rows(organisation_id=organisation.pk, round_id=pk)
+    if not found:
+        return None, None
+    feedback_round = found[0]
+    feedback_round.organisation = organisation
+    criteria = _CRITERION_OF_ROUND.rows(
+        organisation_id=organisation.pk, round_id=pk, criterion_id=criterion_pk
     )
+    return feedback_round, criteria[0] if criteria else None
 
 
 def criteria_outline(feedback_round: FeedbackRound) -> list[Criterion]:

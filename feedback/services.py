@@ -405,9 +405,26 @@ def _clean_answer_data(feedback_round: FeedbackRound, data: dict[str, Any]) -> d
     return cleaned
 
 
+# The rows of an answer's lists (compiled once: compared on every autosave). The answer's id
+# comes from a query of its tenant.
+_LINKED = {
+    name: Compiled(
+        through,
+        lambda answer_id, through=through: through.objects.filter(answer=answer_id),
+        "answer_id",
+    )
+    for name, through in (
+        ("frameworks", Answer.frameworks.through),
+        ("objectives", Answer.objectives.through),
+    )
+}
+_LINKED_ID = {"frameworks": "framework_id", "objectives": "revisionobjective_id"}
+
+
 def _differs(answer: Answer, name: str, value: Any) -> bool:
     if name in MANY_TO_MANY:
-        return set(getattr(answer, name).values_list("pk", flat=True)) != {v.pk for v in value}
+        linked = {getattr(row, _LINKED_ID[name]) for row in _LINKED[name].rows(answer_id=answer.pk)}
+        return linked != {v.pk for v in value}
     if name == "referred_to":
         return answer.referred_to_id != (value.pk if value is not None else None)
     return bool(getattr(answer, name) != value)
@@ -426,6 +443,38 @@ def _write(answer: Answer, changes: dict[str, Any]) -> None:
     for name in MANY_TO_MANY:
         if name in changes:
             getattr(answer, name).set(changes[name])
+
+
+_MY_ANSWER = Compiled(
+    Answer,
+    # Unordered: the model's ordering joins the round, whose row a lock would take too (and
+    # deadlock with the share lock on it).
+    lambda organisation_id, round_id, criterion_id, user_id: Answer.objects.filter(
+        organisation=organisation_id, round=round_id, criterion=criterion_id, author=user_id
+    ).order_by(),
+    "organisation_id",
+    "round_id",
+    "criterion_id",
+    "user_id",
+    # SQLite's writers take turns already.
+    suffixes={"postgresql": f" FOR UPDATE OF {Answer._meta.db_table}"},
+)
+
+
+def _my_answer(feedback_round: FeedbackRound, criterion: Criterion, user: User) -> Answer | None:
+    """The person's answer, locked until the transaction ends (compiled once: it is read on
+    every autosave), with the author and criterion the audit entry names."""
+    found = _MY_ANSWER.rows(
+        organisation_id=feedback_round.organisation_id,
+        round_id=feedback_round.pk,
+        criterion_id=criterion.pk,
+        user_id=user.pk,
+    )
+    if not found:
+        return None
+    answer = found[0]
+    answer.author, answer.criterion = user, criterion
+    return answer
 
 
 @transaction.atomic
@@ -453,7 +502,7 @@ def answer_save(
         .select_related("author", "criterion")  # the audit entry names them
         .filter(round=feedback_round, criterion=criterion, author=user)
     )
-    answer = mine.first()
+    answer = _my_answer(feedback_round, criterion, user)
     if answer is None:
         answer = Answer(
             organisation_id=feedback_round.organisation_id,

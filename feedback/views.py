@@ -422,10 +422,11 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
             status=401,
             login_url=_login_url(_url("round", organisation, pk=pk)),
         )
-    feedback_round = selectors.round_for_saving(organisation=_organisation(request), pk=pk)
+    feedback_round, criterion = selectors.round_for_saving(
+        organisation=_organisation(request), pk=pk, criterion_pk=criterion_pk
+    )
     if feedback_round is None:
         raise Http404(_("There is no such feedback round, or it is not one of your groups'."))
-    criterion = feedback_round.criteria.filter(pk=criterion_pk).first()
     if criterion is None:
         _autosave_refused(request, pk)  # a round they may not see: 404 before this one
         raise Http404(_("This criterion is not part of this feedback round."))
