@@ -336,15 +336,20 @@ _ROUND_TO_ANSWER = Compiled(
 )
 
 
+def _answer_ids(round: FeedbackRound, criterion: Criterion, user: User) -> dict[str, int]:
+    """The ids that name one person's answer, for the compiled queries."""
+    return {
+        "organisation_id": round.organisation_id,
+        "round_id": round.pk,
+        "criterion_id": criterion.pk,
+        "user_id": user.pk,
+    }
+
+
 def _round_to_answer(round: FeedbackRound, criterion: Criterion, user: User) -> FeedbackRound:
     """The round again, locked (see ``_ROUND_TO_ANSWER``), with everything
     ``_check_can_answer`` decides on, in one query."""
-    found = _ROUND_TO_ANSWER.rows(
-        organisation_id=round.organisation_id,
-        round_id=round.pk,
-        criterion_id=criterion.pk,
-        user_id=user.pk,
-    )
+    found = _ROUND_TO_ANSWER.rows(**_answer_ids(round, criterion, user))
     if not found:
         raise FeedbackRound.DoesNotExist(round.pk)
     feedback_round = found[0]
@@ -464,12 +469,7 @@ _MY_ANSWER = Compiled(
 def _my_answer(feedback_round: FeedbackRound, criterion: Criterion, user: User) -> Answer | None:
     """The person's answer, locked until the transaction ends (compiled once: it is read on
     every autosave), with the author and criterion the audit entry names."""
-    found = _MY_ANSWER.rows(
-        organisation_id=feedback_round.organisation_id,
-        round_id=feedback_round.pk,
-        criterion_id=criterion.pk,
-        user_id=user.pk,
-    )
+    found = _MY_ANSWER.rows(**_answer_ids(feedback_round, criterion, user))
     if not found:
         return None
     answer = found[0]
