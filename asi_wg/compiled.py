@@ -26,6 +26,8 @@ M = TypeVar("M", bound=Model)
 
 # Far from any id, and from each other.
 _PLACEHOLDER = -7_340_000_000
+# Ids are positive 64-bit integers.
+_LARGEST_ID = 2**63 - 1
 
 
 class Compiled(Generic[M]):
@@ -70,9 +72,13 @@ class Compiled(Generic[M]):
         return compiled
 
     def rows(self, **ids: int) -> list[M]:
+        values_of = {name: int(ids[name]) for name in self.names}
+        if not all(0 < value <= _LARGEST_ID for value in values_of.values()):
+            # No row has it, and SQLite cannot even take it (a crafted URL's 20-digit id).
+            return []
         alias = router.db_for_read(self.model)
         sql, params, slots = self.sql(alias)
         values = list(params)
         for index, name in slots.items():
-            values[index] = int(ids[name])
+            values[index] = values_of[name]
         return list(self.model._default_manager.raw(sql, values, using=alias))

@@ -68,3 +68,21 @@ def test_the_suffix_of_the_databases_vendor_ends_the_sql(org: Organisation) -> N
     with scope(organisation=org):
         group = WorkingGroupFactory.create(organisation=org)
         assert [g.pk for g in compiled.rows(organisation_id=org.pk)] == [group.pk]
+
+
+def test_an_id_no_row_can_have_finds_nothing_without_asking_the_database(
+    org: Organisation,
+) -> None:
+    compiled = Compiled(
+        WorkingGroup,
+        lambda organisation_id, group_id: WorkingGroup.objects.filter(
+            organisation=organisation_id, pk=group_id
+        ),
+        "organisation_id",
+        "group_id",
+    )
+    with scope(organisation=org):
+        group = WorkingGroupFactory.create(organisation=org)
+        assert compiled.rows(organisation_id=org.pk, group_id=group.pk) == [group]
+        for crafted in (10**20, 2**63, 0, -1):
+            assert compiled.rows(organisation_id=org.pk, group_id=crafted) == []

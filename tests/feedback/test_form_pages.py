@@ -445,6 +445,9 @@ def test_crafted_posts_to_rounds_and_criteria_one_may_not_answer_are_404s(
             participant,
             f"/alu/feedback/rounds/{consultation.round.pk}/criteria/{criterion.pk}/",
         ),
+        # Ids no row can have (SQLite cannot even take them).
+        (participant, f"/alu/feedback/rounds/{10**20}/criteria/{criterion.pk}/"),
+        (participant, f"/alu/feedback/rounds/{consultation.round.pk}/criteria/{10**20}/"),
     ]
     for client, url in cases:
         for target, headers in both_urls(url):
