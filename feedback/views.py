@@ -428,7 +428,7 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
     if feedback_round is None:
         raise Http404(_("There is no such feedback round, or it is not one of your groups'."))
     if criterion is None:
-        _autosave_refused(request, pk)  # a round they may not see: 404 before this one
+        _round_or_404(request, pk)  # a round they may not see: that 404 first, saying only that
         raise Http404(_("This criterion is not part of this feedback round."))
     if not feedback_round.is_open():
         return _autosave_refused(request, pk)
