@@ -4,7 +4,8 @@ the available choices")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -45,16 +46,38 @@ class _ListedIterator(ModelChoiceIterator):
 
 class _Listed:
     """A model choice field over a list read once: rendering, validating and naming the chosen
-    rows cost that one query."""
+    rows cost that one query. The list is read when first needed (``set_loader``): an autosave
+    that sends no choice for the field does not read it at all."""
 
     iterator: Any = _ListedIterator
-    rows: list[Any]
+    _rows: list[Any] | None = None
+    _by_key: dict[str, Any]
+    _load: Callable[[], tuple[Any, list[Any]]] | None = None
 
     def set_rows(self, queryset: Any, rows: list[Any] | None = None) -> None:
         """The choices: ``rows`` when given (read earlier, or cached), else ``queryset``'s."""
-        self.rows = list(queryset) if rows is None else rows
+        self._rows = list(queryset) if rows is None else rows
         self.queryset = queryset  # type: ignore[attr-defined]
-        self.by_key = {str(row.pk): row for row in self.rows}
+        self._by_key = {str(row.pk): row for row in self._rows}
+
+    def set_loader(self, load: Callable[[], tuple[Any, list[Any]]]) -> None:
+        """The choices, as ``set_rows`` takes them, from ``load()`` when first needed."""
+        self._rows, self._load = None, load
+
+    @property
+    def rows(self) -> list[Any]:
+        if self._rows is None:
+            if self._load is None:
+                self.set_rows(self.queryset)  # type: ignore[attr-defined]
+            else:
+                self.set_rows(*self._load())
+        assert self._rows is not None
+        return self._rows
+
+    @property
+    def by_key(self) -> dict[str, Any]:
+        self.rows  # noqa: B018 (read them)
+        return self._by_key
 
     def _row(self, value: Any) -> Any:
         row = self.by_key.get(str(value))
@@ -68,6 +91,11 @@ class _Listed:
 
 
 class ListedMultipleChoiceField(_Listed, forms.ModelMultipleChoiceField):
+    def clean(self, value: Any) -> Any:
+        if not value and not self.required:
+            return []  # not the field's ``queryset.none()``, which costs a query's building
+        return super().clean(value)
+
     def _check_values(self, value: Any) -> Any:
         return [self._row(item) for item in value]
 
@@ -161,28 +189,28 @@ class AnswerForm(forms.Form):
         for name in list(self.fields):
             if name != "version" and name not in asked:
                 del self.fields[name]
-        choices = answer_choices(round)
-        if "frameworks" in self.fields:
-            self._set_queryset(
-                "frameworks",
+        # The tenant's lists, read (from the cache) when a field first needs them: validating a
+        # choice, rendering the field, naming a choice.
+        choices = functools.cache(lambda: answer_choices(round))
+        loaders: dict[str, Callable[[], tuple[Any, list[Any]]]] = {
+            "frameworks": lambda: (
                 Framework.objects.filter(organisation_id=organisation_id),
-                choices.frameworks,
-            )
-        if "objectives" in self.fields:
-            self._set_queryset(
-                "objectives",
+                choices().frameworks,
+            ),
+            "objectives": lambda: (
                 RevisionObjective.objects.filter(organisation_id=organisation_id),
-                choices.objectives,
-            )
-        if "referred_to" in self.fields:
-            self._set_queryset(
-                "referred_to", referral_groups(round), choices.referral_groups(round)
-            )
-
-    def _set_queryset(self, name: str, queryset: Any, rows: list[Any]) -> None:
-        field = self.fields[name]
-        assert isinstance(field, _Listed)
-        field.set_rows(queryset, rows)
+                choices().objectives,
+            ),
+            "referred_to": lambda: (
+                referral_groups(round),
+                choices().referral_groups(round),
+            ),
+        }
+        for name, load in loaders.items():
+            field = self.fields.get(name)
+            if field is not None:
+                assert isinstance(field, _Listed)
+                field.set_loader(load)
 
     def label_of(self, name: str, pk: Any) -> str:
         field = self.fields.get(name)
