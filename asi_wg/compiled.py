@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
@@ -30,10 +31,27 @@ _PLACEHOLDER = -7_340_000_000
 _LARGEST_ID = 2**63 - 1
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One database's compiled query: its SQL and parameters, which parameters are the ids, and
+    how a row becomes an instance (the model's columns, then the annotations)."""
+
+    sql: str
+    params: list[Any]
+    slots: dict[int, str]
+    attnames: list[str]
+    fields: list[int]
+    annotations: list[tuple[int, str]]
+    converters: dict[int, tuple[list[Any], Any]]
+    connection: Any
+
+
 class Compiled(Generic[M]):
     """``build(**ids)``, a queryset of ``model``, compiled once per database; ``rows(**ids)``
     runs it, with ``suffixes[vendor]`` appended to its SQL (a row lock clause the ORM cannot
-    write, such as ``FOR SHARE``)."""
+    write, such as ``FOR SHARE``). The rows are instances of ``model`` with the queryset's
+    annotations as attributes, made as the queryset would make them (the database's values
+    converted by the same converters), without the ORM's per-query work."""
 
     def __init__(
         self,
@@ -46,17 +64,22 @@ class Compiled(Generic[M]):
         self.build = build
         self.names = names
         self.suffixes = suffixes or {}
-        self._compiled: dict[str, tuple[str, list[Any], dict[int, str]]] = {}
+        self._plans: dict[str, _Plan] = {}
         self._lock = threading.Lock()
 
     def sql(self, alias: str) -> tuple[str, list[Any], dict[int, str]]:
         """The SQL for database ``alias``, its parameters, and which of them are the ids."""
-        compiled = self._compiled.get(alias)
-        if compiled is None:
+        plan = self._plan(alias)
+        return plan.sql, plan.params, plan.slots
+
+    def _plan(self, alias: str) -> _Plan:
+        plan = self._plans.get(alias)
+        if plan is None:
             placeholders = {name: _PLACEHOLDER - i for i, name in enumerate(self.names)}
             with scopes_disabled():
                 queryset = self.build(**placeholders)
-                sql, params = queryset.query.get_compiler(alias).as_sql()
+                compiler = queryset.query.get_compiler(alias)
+                sql, params = compiler.as_sql()
             by_value = {value: name for name, value in placeholders.items()}
             slots = {
                 i: by_value[p]
@@ -65,11 +88,30 @@ class Compiled(Generic[M]):
             }
             if set(slots.values()) != set(self.names):
                 raise ValueError(f"{self.names} are not all parameters of: {sql}")
+            klass_info = compiler.klass_info
+            if (
+                queryset.model is not self.model
+                or klass_info is None
+                or klass_info.get("related_klass_infos")
+            ):
+                raise ValueError(f"not a plain query of {self.model.__name__}: {sql}")
+            columns = [compiler.select[i][0] for i in klass_info["select_fields"]]
             suffix = self.suffixes.get(connections[alias].vendor, "")
-            compiled = (f"{sql}{suffix}", list(params), slots)
+            plan = _Plan(
+                sql=f"{sql}{suffix}",
+                params=list(params),
+                slots=slots,
+                attnames=[column.target.attname for column in columns],
+                fields=list(klass_info["select_fields"]),
+                annotations=sorted(
+                    (index, name) for name, index in compiler.annotation_col_map.items()
+                ),
+                converters=compiler.get_converters([column[0] for column in compiler.select]),
+                connection=compiler.connection,
+            )
             with self._lock:
-                self._compiled[alias] = compiled
-        return compiled
+                self._plans[alias] = plan
+        return plan
 
     def rows(self, **ids: int) -> list[M]:
         values_of = {name: int(ids[name]) for name in self.names}
@@ -77,8 +119,23 @@ class Compiled(Generic[M]):
             # No row has it, and SQLite cannot even take it (a crafted URL's 20-digit id).
             return []
         alias = router.db_for_read(self.model)
-        sql, params, slots = self.sql(alias)
-        values = list(params)
-        for index, name in slots.items():
+        plan = self._plan(alias)
+        values = list(plan.params)
+        for index, name in plan.slots.items():
             values[index] = values_of[name]
-        return list(self.model._default_manager.raw(sql, values, using=alias))
+        with connections[alias].cursor() as cursor:
+            cursor.execute(plan.sql, values)
+            fetched = cursor.fetchall()
+        found = []
+        for row in fetched:
+            row = list(row)
+            for index, (converters, expression) in plan.converters.items():
+                value = row[index]
+                for convert in converters:
+                    value = convert(value, expression, plan.connection)
+                row[index] = value
+            instance = self.model.from_db(alias, plan.attnames, [row[i] for i in plan.fields])
+            for index, name in plan.annotations:
+                setattr(instance, name, row[index])
+            found.append(instance)
+        return found
