@@ -435,16 +435,24 @@ def _differs(answer: Answer, name: str, value: Any) -> bool:
     return bool(getattr(answer, name) != value)
 
 
+_ANSWER_FIELDS = [field.name for field in Answer._meta.concrete_fields]
+
+
 def _write(answer: Answer, changes: dict[str, Any]) -> None:
-    for name, value in changes.items():
-        if name not in MANY_TO_MANY:
-            setattr(answer, name, value)
-    # The constraints are the database's to enforce; validating them here would cost a query
-    # each on every autosave.
+    """Write ``changes`` to ``answer`` (new, or with its version already raised): only the
+    changed columns, validated as the model would (the constraints are the database's to
+    enforce; validating them here would cost a query each on every autosave)."""
+    columns = [name for name in changes if name not in MANY_TO_MANY]
+    for name in columns:
+        setattr(answer, name, changes[name])
+    adding = answer._state.adding
+    validated = set(_ANSWER_FIELDS) if adding else {*columns, "version"}
     answer.full_clean(
-        exclude=["round", "criterion", "author", "organisation"], validate_constraints=False
+        exclude=[name for name in _ANSWER_FIELDS if name not in validated]
+        + ["round", "criterion", "author", "organisation"],
+        validate_constraints=False,
     )
-    answer.save()
+    answer.save(update_fields=None if adding else [*columns, "version", "updated_at"])
     for name in MANY_TO_MANY:
         if name in changes:
             getattr(answer, name).set(changes[name])
@@ -497,11 +505,6 @@ def answer_save(
     feedback_round = _round_to_answer(round, criterion, user)
     _check_can_answer(feedback_round, criterion, user)
     cleaned = _clean_answer_data(feedback_round, data)
-    mine = (
-        Answer.objects.select_for_update(of=("self",))
-        .select_related("author", "criterion")  # the audit entry names them
-        .filter(round=feedback_round, criterion=criterion, author=user)
-    )
     answer = _my_answer(feedback_round, criterion, user)
     if answer is None:
         answer = Answer(
@@ -515,7 +518,8 @@ def answer_save(
                 _write(answer, cleaned)
         except IntegrityError:
             # Another first save (a second tab, a double submit) committed the row meanwhile.
-            current = mine.get()
+            current = _my_answer(feedback_round, criterion, user)
+            assert current is not None  # the row the insert collided with
             if _is_replay(current, cleaned, submit):
                 return current
             if not submit or any(_differs(current, n, v) for n, v in cleaned.items()):
