@@ -95,7 +95,9 @@ def replace_tokens(keys: set[str], *, delete: Iterable[str] = ()) -> None:
         _unreplaced.clear()
         _undeleted.clear()
     try:
-        if keys:
+        if len(keys) == 1:  # the usual case: a plain SET, not a pipeline's transaction
+            cache.set(next(iter(keys)), uuid.uuid4().hex, None)
+        elif keys:
             cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
         if gone:
             cache.delete_many(sorted(gone))
