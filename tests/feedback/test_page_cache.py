@@ -309,6 +309,35 @@ def test_a_write_renews_the_token_again_when_it_commits_even_after_a_rollback(
             assert cache.get(key) != during
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_saved_answer_renews_the_pages_that_read_answers_when_it_commits(
+    consultation: Consultation, secretariat: User
+) -> None:
+    """On a real transaction: an answer's token is left alone until the commit (no cache round
+    trip before it), then renewed; a rolled-back answer renews nothing."""
+    staff = client_for(secretariat)
+    url = triage_url(consultation)
+    key = f"page-token:hot:{consultation.round.organisation_id}:feedback_answer"
+    assert "A point typed just now" not in cached(staff, url)
+    before = cache.get(key)
+    assert before is not None  # read by the triage page when it was kept
+    for attempt in ("rolled back", "committed"):
+        try:
+            with transaction.atomic():
+                save(consultation, consultation.second, f"A point typed just now, {attempt}.")
+                assert cache.get(key) == before  # the commit's to renew
+                if attempt == "rolled back":
+                    raise RuntimeError
+        except RuntimeError:
+            assert cache.get(key) == before
+            assert served(staff, url)[1], "a rolled-back answer renewed the triage page"
+            continue
+        assert cache.get(key) != before
+    page = renewed(staff, url)
+    assert "A point typed just now, committed." in page
+    assert "rolled back" not in page
+
+
 def test_e_mails_being_sent_renew_nothing_and_a_page_that_reads_them_is_not_kept(
     consultation: Consultation,
 ) -> None:
