@@ -121,7 +121,7 @@ _ROUND_FOR_SAVING = Compiled(
     FeedbackRound,
     lambda organisation_id, round_id: FeedbackRound.objects.filter(
         organisation=organisation_id, pk=round_id
-    ),
+    ).order_by(),
     "organisation_id",
     "round_id",
 )
@@ -129,7 +129,7 @@ _CRITERION_OF_ROUND = Compiled(
     Criterion,
     lambda organisation_id, round_id, criterion_id: Criterion.objects.filter(
         organisation=organisation_id, rounds=round_id, pk=criterion_id
-    ),
+    ).order_by(),  # one row: no join for the model's ordering
     "organisation_id",
     "round_id",
     "criterion_id",

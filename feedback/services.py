@@ -312,10 +312,14 @@ def _round_to_answer_query(
     in_round = FeedbackRound.criteria.through.objects.filter(
         feedbackround=OuterRef("pk"), criterion=criterion_id
     )
-    return FeedbackRound.objects.filter(organisation=organisation_id, pk=round_id).annotate(
-        seated=seat_held(user=user_id),
-        has_criterion=Exists(in_round),
-        acknowledged=antitrust_acknowledged(user=user_id),
+    return (
+        FeedbackRound.objects.filter(organisation=organisation_id, pk=round_id)
+        .order_by()
+        .annotate(
+            seated=seat_held(user=user_id),
+            has_criterion=Exists(in_round),
+            acknowledged=antitrust_acknowledged(user=user_id),
+        )
     )
 
 
@@ -428,6 +432,8 @@ _LINKED_ID = {"frameworks": "framework_id", "objectives": "revisionobjective_id"
 
 def _differs(answer: Answer, name: str, value: Any) -> bool:
     if name in MANY_TO_MANY:
+        if not value and not getattr(answer, f"links_{name}", True):
+            return False  # none chosen, and none linked (``_MY_ANSWER`` tells): no query
         linked = {getattr(row, _LINKED_ID[name]) for row in _LINKED[name].rows(answer_id=answer.pk)}
         return linked != {v.pk for v in value}
     if name == "referred_to":
@@ -454,17 +460,31 @@ def _write(answer: Answer, changes: dict[str, Any]) -> None:
     )
     answer.save(update_fields=None if adding else [*columns, "version", "updated_at"])
     for name in MANY_TO_MANY:
-        if name in changes:
+        if name in changes and (changes[name] or not adding):  # a new answer links nothing yet
             getattr(answer, name).set(changes[name])
+            setattr(answer, f"links_{name}", bool(changes[name]))
 
 
 _MY_ANSWER = Compiled(
     Answer,
     # Unordered: the model's ordering joins the round, whose row a lock would take too (and
     # deadlock with the share lock on it).
-    lambda organisation_id, round_id, criterion_id, user_id: Answer.objects.filter(
-        organisation=organisation_id, round=round_id, criterion=criterion_id, author=user_id
-    ).order_by(),
+    lambda organisation_id, round_id, criterion_id, user_id: (
+        Answer.objects.filter(
+            organisation=organisation_id, round=round_id, criterion=criterion_id, author=user_id
+        )
+        .order_by()
+        # Whether anything is linked: an autosave that chooses none of either compares without
+        # reading the links (``_differs``).
+        .annotate(
+            links_frameworks=Exists(
+                Answer.frameworks.through.objects.filter(answer=OuterRef("pk"))
+            ),
+            links_objectives=Exists(
+                Answer.objectives.through.objects.filter(answer=OuterRef("pk"))
+            ),
+        )
+    ),
     "organisation_id",
     "round_id",
     "criterion_id",
@@ -476,7 +496,8 @@ _MY_ANSWER = Compiled(
 
 def _my_answer(feedback_round: FeedbackRound, criterion: Criterion, user: User) -> Answer | None:
     """The person's answer, locked until the transaction ends (compiled once: it is read on
-    every autosave), with the author and criterion the audit entry names."""
+    every autosave), with the author and criterion the audit entry names and whether it links
+    any framework or objective."""
     found = _MY_ANSWER.rows(**_answer_ids(feedback_round, criterion, user))
     if not found:
         return None

@@ -95,6 +95,26 @@ def test_a_first_save_is_a_draft_at_version_1_and_each_change_raises_it(
     assert COMMENT not in str(entry.data)  # the words stay out of the audit log
 
 
+def test_lists_chosen_then_cleared_are_a_change_and_cleared_again_are_none(
+    consultation: Consultation, org: Organisation
+) -> None:
+    framework = FrameworkFactory.create(organisation=org, name="IRMA")
+    objective = RevisionObjectiveFactory.create(organisation=org)
+    answer = save(consultation, {"frameworks": [framework], "objectives": []}, 0)
+    assert answer.version == 1
+    answer = save(consultation, {"frameworks": [framework], "objectives": [objective]}, 1)
+    assert answer.version == 2
+    answer = save(consultation, {"frameworks": [], "objectives": [objective]}, 2)
+    assert answer.version == 3
+    answer = save(consultation, {"frameworks": [], "objectives": []}, 3)
+    assert answer.version == 4
+    with scopes_disabled():
+        stored = Answer.objects.get()
+        assert (list(stored.frameworks.all()), list(stored.objectives.all())) == ([], [])
+    answer = save(consultation, {"frameworks": [], "objectives": []}, 4)  # nothing new
+    assert answer.version == 4
+
+
 def test_two_tabs_saving_from_the_same_version_give_the_second_a_conflict(
     consultation: Consultation,
 ) -> None:
