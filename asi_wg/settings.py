@@ -262,9 +262,10 @@ CELERY_BEAT_SCHEDULE = {
 # --- Authentication ---------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "asi_wg.User"
+# Django's and allauth's, each reading a session's account with a query compiled once.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "asi_wg.auth_backends.ModelBackend",
+    "asi_wg.auth_backends.AuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Users have no username, and anonymous access needs no guardian user row.

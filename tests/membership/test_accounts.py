@@ -319,3 +319,25 @@ def test_test_settings_let_an_unverified_new_user_sign_in() -> None:
 
     assert response.status_code == 302
     assert signed_in_email(client) == "fresh@example.org"
+
+
+def test_a_session_reads_its_account_afresh_on_every_request() -> None:
+    """The backends read a session's account with a compiled query (asi_wg.auth_backends): the
+    account as it is now, and no one for an account deactivated, deleted or never there."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+
+    email = account("afresh@example.org")
+    client = Client()
+    assert sign_in(client, email, PASSWORD).status_code == 302
+    assert client.session[BACKEND_SESSION_KEY].startswith("asi_wg.auth_backends.")
+    assert signed_in_email(client) == email
+    User.objects.filter(email=email).update(is_active=False)
+    assert signed_in_email(client) is None
+
+    for stored in ("999999999", "99999999999999999999999"):  # none, and none can be
+        other = Client()
+        other.force_login(UserFactory.create())
+        session = other.session
+        session[SESSION_KEY] = stored
+        session.save()
+        assert signed_in_email(other) is None, stored
