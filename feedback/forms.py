@@ -79,6 +79,12 @@ class _Listed:
         self.rows  # noqa: B018 (read them)
         return self._by_key
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # Django's copy clones the (empty) queryset for each form; the rows are the form's own.
+        result = forms.Field.__deepcopy__(self, memo)  # type: ignore[attr-defined]
+        result.widget.choices = result.choices  # an iterator of its own (Django's #11183)
+        return result
+
     def _row(self, value: Any) -> Any:
         row = self.by_key.get(str(value))
         if row is None:
@@ -88,6 +94,22 @@ class _Listed:
                 params={"value": value},
             )
         return row
+
+
+class _FixedChoices:
+    """Choices no form changes: each form's copy of the field shares them. Django copies them
+    deeply for every form, which was most of the cost of making one."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return forms.Field.__deepcopy__(self, memo)  # type: ignore[attr-defined]
+
+
+class FixedChoiceField(_FixedChoices, forms.ChoiceField):
+    pass
+
+
+class FixedTypedChoiceField(_FixedChoices, forms.TypedChoiceField):
+    pass
 
 
 class ListedMultipleChoiceField(_Listed, forms.ModelMultipleChoiceField):
@@ -108,7 +130,7 @@ class ListedChoiceField(_Listed, forms.ModelChoiceField):
 
 
 def _scale(label: str | _StrPromise, help_text: str | _StrPromise) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
+    return FixedTypedChoiceField(
         label=label,
         help_text=help_text,
         choices=SCALE_CHOICES,
@@ -140,7 +162,7 @@ class AnswerForm(forms.Form):
     )
     comment = _text(_("Comment"))
     proposed_change = _text(_("Proposed change"), _("The wording you would use instead."))
-    comment_type = forms.ChoiceField(
+    comment_type = FixedChoiceField(
         label=_("Type of comment"),
         choices=Answer.CommentType.choices,
         required=False,
