@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django_scopes import scopes_disabled
 
 M = TypeVar("M", bound=Model)
@@ -44,14 +45,16 @@ class _Plan:
     annotations: list[tuple[int, str]]
     converters: dict[int, tuple[list[Any], Any]]
     connection: Any
+    related: list[Any]
 
 
 class Compiled(Generic[M]):
     """``build(**ids)``, a queryset of ``model``, compiled once per database; ``rows(**ids)``
     runs it, with ``suffixes[vendor]`` appended to its SQL (a row lock clause the ORM cannot
     write, such as ``FOR SHARE``). The rows are instances of ``model`` with the queryset's
-    annotations as attributes, made as the queryset would make them (the database's values
-    converted by the same converters), without the ORM's per-query work."""
+    annotations as attributes and its ``select_related()`` rows attached, made as the
+    queryset would make them (the database's values converted by the same converters),
+    without the ORM's per-query work."""
 
     def __init__(
         self,
@@ -89,12 +92,8 @@ class Compiled(Generic[M]):
             if set(slots.values()) != set(self.names):
                 raise ValueError(f"{self.names} are not all parameters of: {sql}")
             klass_info = compiler.klass_info
-            if (
-                queryset.model is not self.model
-                or klass_info is None
-                or klass_info.get("related_klass_infos")
-            ):
-                raise ValueError(f"not a plain query of {self.model.__name__}: {sql}")
+            if queryset.model is not self.model or klass_info is None:
+                raise ValueError(f"not a query of {self.model.__name__}: {sql}")
             columns = [compiler.select[i][0] for i in klass_info["select_fields"]]
             suffix = self.suffixes.get(connections[alias].vendor, "")
             plan = _Plan(
@@ -108,6 +107,8 @@ class Compiled(Generic[M]):
                 ),
                 converters=compiler.get_converters([column[0] for column in compiler.select]),
                 connection=compiler.connection,
+                # select_related()'s rows, made as the queryset's iterator makes them.
+                related=get_related_populators(klass_info, compiler.select, alias),
             )
             with self._lock:
                 self._plans[alias] = plan
@@ -137,5 +138,7 @@ class Compiled(Generic[M]):
             instance = self.model.from_db(alias, plan.attnames, [row[i] for i in plan.fields])
             for index, name in plan.annotations:
                 setattr(instance, name, row[index])
+            for populator in plan.related:
+                populator.populate(row, instance)
             found.append(instance)
         return found

@@ -125,11 +125,20 @@ _ROUND_FOR_SAVING = Compiled(
     "organisation_id",
     "round_id",
 )
-_CRITERION_OF_ROUND = Compiled(
-    Criterion,
-    lambda organisation_id, round_id, criterion_id: Criterion.objects.filter(
-        organisation=organisation_id, rounds=round_id, pk=criterion_id
-    ).order_by(),  # one row: no join for the model's ordering
+_RoundCriterion = FeedbackRound.criteria.through
+# The round and its criterion in one row: the link between them, with both.
+_ROUND_AND_CRITERION = Compiled(
+    _RoundCriterion,
+    lambda organisation_id, round_id, criterion_id: (
+        _RoundCriterion.objects.filter(
+            feedbackround=round_id,
+            feedbackround__organisation=organisation_id,
+            criterion=criterion_id,
+            criterion__organisation=organisation_id,
+        )
+        .select_related("feedbackround", "criterion")
+        .order_by()
+    ),
     "organisation_id",
     "round_id",
     "criterion_id",
@@ -139,19 +148,22 @@ _CRITERION_OF_ROUND = Compiled(
 def round_for_saving(
     *, organisation: Organisation, pk: int, criterion_pk: int
 ) -> tuple[FeedbackRound | None, Criterion | None]:
-    """The round ``pk`` of the tenant and its criterion ``criterion_pk``, whoever asks (two light
-    queries, compiled once: ``asi_wg.compiled``). For the autosave, where
-    ``services.answer_save`` checks under its lock who may answer: the view falls back to
-    ``round_for_participant`` only to explain a refusal."""
-    found = _ROUND_FOR_SAVING.rows(organisation_id=organisation.pk, round_id=pk)
-    if not found:
-        return None, None
-    feedback_round = found[0]
-    feedback_round.organisation = organisation
-    criteria = _CRITERION_OF_ROUND.rows(
-        organisation_id=organisation.pk, round_id=pk, criterion_id=criterion_pk
-    )
-    return feedback_round, criteria[0] if criteria else None
+    """The round ``pk`` of the tenant and its criterion ``criterion_pk``, whoever asks (one
+    light query, compiled once: ``asi_wg.compiled``; a second for a criterion not in the
+    round). For the autosave, where ``services.answer_save`` checks under its lock who may
+    answer: the view falls back to ``round_for_participant`` only to explain a refusal."""
+    ids = {"organisation_id": organisation.pk, "round_id": pk}
+    links = _ROUND_AND_CRITERION.rows(**ids, criterion_id=criterion_pk)
+    feedback_round: FeedbackRound | None
+    criterion: Criterion | None
+    if links:
+        feedback_round, criterion = links[0].feedbackround, links[0].criterion
+    else:
+        rounds = _ROUND_FOR_SAVING.rows(**ids)
+        feedback_round, criterion = (rounds[0] if rounds else None), None
+    if feedback_round is not None:
+        feedback_round.organisation = organisation
+    return feedback_round, criterion
 
 
 def criteria_outline(feedback_round: FeedbackRound) -> list[Criterion]:

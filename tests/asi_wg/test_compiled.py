@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
 from asi_wg.compiled import Compiled
@@ -86,3 +87,32 @@ def test_an_id_no_row_can_have_finds_nothing_without_asking_the_database(
         assert compiled.rows(organisation_id=org.pk, group_id=group.pk) == [group]
         for crafted in (10**20, 2**63, 0, -1):
             assert compiled.rows(organisation_id=org.pk, group_id=crafted) == []
+
+
+def test_rows_come_with_their_select_related_rows_at_no_further_query(
+    org: Organisation, secretariat: User
+) -> None:
+    compiled = Compiled(
+        Seat,
+        lambda organisation_id, group_id: (
+            Seat.objects.filter(group=group_id, group__organisation=organisation_id)
+            .select_related("group", "holder")
+            .order_by()
+        ),
+        "organisation_id",
+        "group_id",
+    )
+    with scope(organisation=org):
+        group = WorkingGroupFactory.create(organisation=org, name="Ours")
+        seat = seat_person(group, secretariat)
+        with CaptureQueriesContext(connection) as queries:
+            [row] = compiled.rows(organisation_id=org.pk, group_id=group.pk)
+            assert (row.pk, row.group.name, row.holder.email) == (
+                seat.pk,
+                "Ours",
+                seat.holder.email,
+            )
+            # Dates as the ORM makes them (SQLite's text converted, aware), here and related.
+            assert row.started_at == seat.started_at
+            assert row.holder.date_joined == seat.holder.date_joined
+    assert len(queries) == 1
