@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django_scopes import scopes_disabled
 
@@ -61,3 +62,33 @@ def test_the_audit_trail_filters_list_its_actions_and_filter_on_a_new_one_at_onc
     filtered = secretariat_client.get("/alu/admin/asi_wg/auditentry/?action__exact=phase.extend")
     assert filtered.status_code == 200
     assert filtered.content.decode().count('<td class="field-action">') == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the plans are PostgreSQL's (EXPLAIN)"
+)
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        # A tenant's entries (its deletion, its export): the two indexes that begin with it.
+        ("SELECT id FROM asi_wg_auditentry WHERE organisation_id = %s", "asi_wg_audi"),
+        (
+            "SELECT id FROM asi_wg_auditentry WHERE organisation_id = %s"
+            " ORDER BY created_at DESC, id DESC LIMIT 100",
+            "auditentry_org_newest",
+        ),
+    ],
+)
+def test_a_tenants_audit_entries_are_read_from_an_index_without_one_of_their_own(
+    org: Organisation, secretariat: User, query: str, index: str
+) -> None:
+    _entries(org, secretariat, 30)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # what the plan may use, at any size
+        cursor.execute(f"EXPLAIN {query}", [org.pk])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'asi_wg_auditentry'")
+        indexes = {row[0] for row in cursor.fetchall()}
+    assert index in plan, plan
+    # The organisation's own index is gone: every entry wrote one index more for nothing.
+    assert not any(name.startswith("asi_wg_auditentry_organisation_id") for name in indexes)
