@@ -430,6 +430,15 @@ _LINKED = {
 _LINKED_ID = {"frameworks": "framework_id", "objectives": "revisionobjective_id"}
 
 
+def _forget_links(answer: Answer) -> None:
+    """Make ``_differs`` read the answer's links afresh. For a row changed by another save since
+    the person's page (a version other than theirs): when ``_MY_ANSWER`` waited for that save's
+    lock, PostgreSQL gave it the row as that save left it, but its subqueries (whether anything
+    is linked) saw the links from before."""
+    for name in MANY_TO_MANY:
+        setattr(answer, f"links_{name}", True)
+
+
 def _differs(answer: Answer, name: str, value: Any) -> bool:
     if name in MANY_TO_MANY:
         if not value and not getattr(answer, f"links_{name}", True):
@@ -541,6 +550,7 @@ def answer_save(
             # Another first save (a second tab, a double submit) committed the row meanwhile.
             current = _my_answer(feedback_round, criterion, user)
             assert current is not None  # the row the insert collided with
+            _forget_links(current)
             if _is_replay(current, cleaned, submit):
                 return current
             if not submit or any(_differs(current, n, v) for n, v in cleaned.items()):
@@ -550,6 +560,8 @@ def answer_save(
         else:
             changed = sorted(cleaned)
     else:
+        if answer.version != expected_version:
+            _forget_links(answer)
         changed = sorted(name for name, value in cleaned.items() if _differs(answer, name, value))
         if answer.version != expected_version:
             if _is_replay(answer, cleaned, submit):

@@ -20,6 +20,7 @@ from asi_wg.compiled import Compiled
 from asi_wg.models import User
 from feedback import services
 from feedback.models import Answer
+from tests.factories import FrameworkFactory
 from tests.feedback.conftest import Consultation
 from tests.membership.test_race import race
 
@@ -213,3 +214,45 @@ def test_control_without_the_share_lock_answers_land_after_the_close(
     monkeypatch.setattr(services, "_ROUND_TO_ANSWER", without_lock(services._ROUND_TO_ANSWER))
     outcomes, late = saves_during_a_close(consultation, secretariat)
     assert late, outcomes
+
+
+def test_a_stale_tab_meets_the_lists_another_tab_saved_while_it_waited(
+    consultation: Consultation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tab A ticks a framework and holds the answer's lock; tab B, unchanged since version 1,
+    submits meanwhile. B waits for the lock and then reads the row A wrote, but a statement's
+    subqueries see the data from before it waited: B must not take "no framework linked" from
+    them and submit A's framework as its own. It is told of the conflict."""
+    criterion = consultation.criteria["5.3"]
+    org = consultation.round.organisation
+    with scope(organisation=org):
+        framework = FrameworkFactory.create(organisation=org, name="IRMA")
+        services.answer_save(
+            round=consultation.round,
+            criterion=criterion,
+            user=consultation.participant,
+            data={"comment": "First draft", "frameworks": []},
+            expected_version=0,
+        )
+    slow_writes_by(monkeypatch, 0.6)  # A holds the lock this long before writing
+
+    def tab(frameworks: list[Any], submit: bool, after: float) -> Callable[[], object]:
+        def save() -> object:
+            time.sleep(after)
+            return services.answer_save(
+                round=consultation.round,
+                criterion=criterion,
+                user=consultation.participant,
+                data={"comment": "First draft", "frameworks": frameworks},
+                expected_version=1,
+                submit=submit,
+            )
+
+        return save
+
+    outcomes = race(org, [tab([framework], False, 0), tab([], True, 0.2)])
+    assert outcomes["AnswerConflict"] == 1, outcomes
+    with scopes_disabled():
+        answer = Answer.objects.get(round=consultation.round)
+        assert list(answer.frameworks.all()) == [framework]
+        assert (answer.version, answer.submitted_at) == (2, None)
