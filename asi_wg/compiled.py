@@ -44,7 +44,6 @@ class _Plan:
     fields: list[int]
     annotations: list[tuple[int, str]]
     converters: dict[int, tuple[list[Any], Any]]
-    connection: Any
     related: list[Any]
 
 
@@ -106,7 +105,6 @@ class Compiled(Generic[M]):
                     (index, name) for name, index in compiler.annotation_col_map.items()
                 ),
                 converters=compiler.get_converters([column[0] for column in compiler.select]),
-                connection=compiler.connection,
                 # select_related()'s rows, made as the queryset's iterator makes them.
                 related=get_related_populators(klass_info, compiler.select, alias),
             )
@@ -124,7 +122,8 @@ class Compiled(Generic[M]):
         values = list(plan.params)
         for index, name in plan.slots.items():
             values[index] = values_of[name]
-        with connections[alias].cursor() as cursor:
+        connection = connections[alias]  # this thread's, not the compiling thread's
+        with connection.cursor() as cursor:
             cursor.execute(plan.sql, values)
             fetched = cursor.fetchall()
         found = []
@@ -133,7 +132,7 @@ class Compiled(Generic[M]):
             for index, (converters, expression) in plan.converters.items():
                 value = row[index]
                 for convert in converters:
-                    value = convert(value, expression, plan.connection)
+                    value = convert(value, expression, connection)
                 row[index] = value
             instance = self.model.from_db(alias, plan.attnames, [row[i] for i in plan.fields])
             for index, name in plan.annotations:
