@@ -98,7 +98,9 @@ class _Listed:
 
 class _FixedChoices:
     """Choices no form changes: each form's copy of the field shares them. Django copies them
-    deeply for every form, which was most of the cost of making one."""
+    deeply for every form, which was most of the cost of making one. A form may give its copy
+    other choices (``field.choices = ...``, a list of its own), never change the shared list in
+    place."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         return forms.Field.__deepcopy__(self, memo)  # type: ignore[attr-defined]
