@@ -7,14 +7,16 @@ one message per recipient. Each message has a key (``offer:42``,
 steps, none of which holds a transaction or a row lock while the mail server is talked to (a
 server that hangs must never hold up the database):
 
-1. **claim**: insert the row as ``sending`` and commit. The key is unique, so a second run, or a
-   second worker at the same moment, finds it taken: already ``sent``, it sends nothing; still
+1. **claim**: insert the rows as ``sending`` and commit, the whole batch's in one INSERT (a
+   meeting's reminder goes to a whole group). The key is unique, so a second run, or a second
+   worker at the same moment, finds it taken: already ``sent``, it sends nothing; still
    ``sending``, it waits a moment for the other to finish, then leaves it to a later retry
    (``ClaimHeld``);
-2. **send**, outside any transaction, within ``EMAIL_TIMEOUT`` per exchange and the job's time
-   limits. On any failure, a timeout or the job's soft time limit included, the claim is deleted
-   and the error raised again, so the task retries with backoff and the message goes then;
-3. **mark sent**: the row becomes ``sent``.
+2. **send**, one message after the other, outside any transaction, within ``EMAIL_TIMEOUT`` per
+   exchange and the job's time limits. On any failure, a timeout or the job's soft time limit
+   included, the claims of the messages not yet sent are deleted and the error raised again, so
+   the task retries with backoff and those messages go then;
+3. **mark sent**: each row becomes ``sent`` as soon as its message is out.
 
 A worker killed while sending (the hard time limit, a lost machine) leaves its claim behind. Its
 task is redelivered (late acknowledgement) and the claim is taken over once its lease
@@ -34,15 +36,19 @@ supersedes it. Each e-mail speaks to its recipient only and never names another 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import re
+import secrets
 import time
 import zoneinfo
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import encoders
 from email.headerregistry import Address
 from email.mime.base import MIMEBase
+from email.policy import Compat32
 from email.utils import parseaddr
 from typing import Any
 
@@ -50,7 +56,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import SafeMIMEText
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, models, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 from django.utils.translation import get_language
@@ -94,9 +101,9 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
     """Send the notification ``kind`` about ``object_id`` to each recipient not yet sent it.
 
     Returns True when this call sent at least one e-mail. Raises on a sending failure (after
-    releasing that message's claim), and ClaimHeld when another run is sending one of them, so
-    that the Celery task retries. Must not be called inside a transaction: each message's claim
-    commits on its own before its message is handed to the mail server.
+    releasing the claims of the messages not sent), and ClaimHeld when another run is sending one
+    of them, so that the Celery task retries. Must not be called inside a transaction: the
+    claims commit on their own before any message is handed to the mail server.
     """
     builder = BUILDERS.get(kind)
     if builder is None:
@@ -111,12 +118,10 @@ def send(*, organisation: Organisation, kind: str, object_id: int) -> bool:
         # It opens with the first message claimed, so a batch already sent contacts no server.
         connection = get_connection()
         try:
-            sent = [
-                message for message in messages if _send_once(organisation, message, connection)
-            ]
+            sent = _send_all(organisation, messages, connection)
         finally:
             connection.close()
-    return bool(sent)
+    return sent > 0
 
 
 def sent_keys(keys: list[str]) -> set[str]:
@@ -147,26 +152,116 @@ _CLAIM_POLL_SECONDS = 0.1
 
 @dataclass(frozen=True)
 class Claim:
+    key: str
     pk: int
     claimed_at: datetime.datetime
 
 
-def _send_once(organisation: Organisation, message: Message, connection: BaseEmailBackend) -> bool:
-    email = render_email(organisation, message)
-    email.connection = connection
-    claim = _claim(organisation, message)
-    if claim is None:
-        return False
+def _send_all(
+    organisation: Organisation, messages: list[Message], connection: BaseEmailBackend
+) -> int:
+    """Claim the batch, then send each claimed message and mark it sent, in order. On any
+    failure (SMTP, a timeout, the job's soft time limit) the claims not yet sent are released and
+    the error raised again, so the task retries and they go then. Returns how many went out."""
+    unsent = deque(_claim_all(organisation, messages))
+    sent = 0
     try:
-        connection.open()  # once: an open connection stays open for the next message
-        email.send()
+        while unsent:
+            message, claim = unsent[0]
+            email = render_email(organisation, message)
+            email.connection = connection
+            connection.open()  # once: an open connection stays open for the next message
+            email.send()
+            unsent.popleft()  # out: no longer ours to release, whatever happens next
+            _mark_sent(claim, message)
+            sent += 1
     except BaseException:
-        # SMTP errors, timeouts, the job's soft time limit: free the key for the retry. Nothing
-        # went out, as far as we can know (see the module docstring for the one corner).
-        _release(claim, message)
+        # Nothing went out for these, as far as we can know (see the module docstring for the
+        # one corner).
+        _release([claim for _message, claim in unsent])
         raise
-    _mark_sent(claim, message)
-    return True
+    return sent
+
+
+def _claim_all(organisation: Organisation, messages: list[Message]) -> list[tuple[Message, Claim]]:
+    """The messages this run now holds the claim of, each with its claim, committed: all the new
+    keys in one INSERT (a reminder goes to a whole group), then each key found taken through
+    ``_claim`` (sent already: left out; a stale claim: taken over; a live one: ClaimHeld, after
+    the claims taken here are released)."""
+    first: dict[str, Message] = {}
+    for message in messages:
+        first.setdefault(message.key, message)  # a key twice in a batch goes once
+    now = timezone.now()
+    if transaction.get_autocommit():
+        # No transaction is open (a job, as it runs): the INSERT commits on its own.
+        taken = _insert_claims(organisation, list(first.values()), now)
+    else:
+        # durable: the claims really commit here, never riding on a caller's transaction (that
+        # would hold the transaction open while the e-mails are sent).
+        with transaction.atomic(durable=True):
+            taken = _insert_claims(organisation, list(first.values()), now)
+    claims: list[tuple[Message, Claim]] = []
+    try:
+        for key, message in first.items():
+            if key in taken:
+                claims.append((message, Claim(key, pk=taken[key], claimed_at=now)))
+            elif (claim := _claim(organisation, message)) is not None:
+                claims.append((message, claim))
+    except BaseException:
+        held = {pk: Claim(key, pk=pk, claimed_at=now) for key, pk in taken.items()}
+        held.update({claim.pk: claim for _message, claim in claims})
+        _release(list(held.values()))
+        raise
+    return claims
+
+
+def _column(name: str) -> str:
+    field = SentNotification._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.column
+
+
+#: Claims per INSERT: well under any database's limit on parameters (five per row).
+_CLAIM_BATCH = 500
+
+
+def _insert_claims(
+    organisation: Organisation, messages: list[Message], now: datetime.datetime
+) -> dict[str, int]:
+    """Insert a ``sending`` row for each message whose key is free; the keys taken, with their
+    rows' ids. A key already there (sent, or another run's claim) is skipped, not an error."""
+    if not messages:
+        return {}
+    meta = SentNotification._meta
+    db = connections[SentNotification.objects.db]
+    quote = db.ops.quote_name
+    columns = ", ".join(
+        quote(_column(name)) for name in ("organisation", "key", "recipient", "state", "claimed_at")
+    )
+    claimed_at = db.ops.adapt_datetimefield_value(now)
+    taken: dict[str, int] = {}
+    with db.cursor() as cursor:
+        for start in range(0, len(messages), _CLAIM_BATCH):
+            batch = messages[start : start + _CLAIM_BATCH]
+            rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            params: list[Any] = []
+            for message in batch:
+                params += [
+                    organisation.pk,
+                    message.key,
+                    message.recipient.pk,
+                    SentNotification.State.SENDING.value,
+                    claimed_at,
+                ]
+            cursor.execute(
+                # Names from the model, quoted; values as parameters.
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} "  # noqa: S608
+                f"ON CONFLICT ({quote(_column('key'))}) DO NOTHING "
+                f"RETURNING {quote(_column('id'))}, {quote(_column('key'))}",
+                params,
+            )
+            taken.update({key: pk for pk, key in cursor.fetchall()})
+    return taken
 
 
 def _claim(organisation: Organisation, message: Message) -> Claim | None:
@@ -195,7 +290,7 @@ def _claim(organisation: Organisation, message: Message) -> Claim | None:
                 # (that would hold the transaction open while the e-mail is sent).
                 with transaction.atomic(durable=True):
                     row = SentNotification.objects.create(**claim)
-            return Claim(pk=row.pk, claimed_at=now)
+            return Claim(message.key, pk=row.pk, claimed_at=now)
         except IntegrityError as error:
             refused = error
         held = SentNotification.objects.filter(key=message.key).first()
@@ -215,32 +310,70 @@ def _claim(organisation: Organisation, message: Message) -> Claim | None:
             logger.warning(
                 "notification %s: took over a claim left since %s", message.key, held.claimed_at
             )
-            return Claim(pk=held.pk, claimed_at=now)
+            return Claim(message.key, pk=held.pk, claimed_at=now)
         if time.monotonic() >= deadline:
             retry_in = (held.claimed_at + lease - now).total_seconds()
             raise ClaimHeld(message.key, retry_in=max(retry_in, 1.0))
         time.sleep(_CLAIM_POLL_SECONDS)
 
 
-def _release(claim: Claim, message: Message) -> None:
+def _release(claims: list[Claim]) -> None:
+    """Delete these claims of this run's (each still ``sending`` with its own ``claimed_at``),
+    so that a retry may take their keys at once."""
+    if not claims:
+        return
+    by_token: dict[datetime.datetime, list[int]] = {}
+    for claim in claims:
+        by_token.setdefault(claim.claimed_at, []).append(claim.pk)
+    match = Q()
+    for claimed_at, pks in by_token.items():  # one token for a batch, one per claim taken over
+        match |= Q(pk__in=pks, claimed_at=claimed_at)
     try:
-        SentNotification.objects.filter(
-            pk=claim.pk, state=SentNotification.State.SENDING, claimed_at=claim.claimed_at
-        ).delete()
+        SentNotification.objects.filter(match, state=SentNotification.State.SENDING).delete()
     except Exception:
-        # The original error matters more; the claim's lease frees the key in the end.
-        logger.exception("notification %s: could not release its claim", message.key)
+        # The original error matters more; the claims' lease frees the keys in the end.
+        logger.exception("notification %s: could not release its claim%s", *_named(claims))
     else:
-        logger.warning("notification %s: not sent; claim released for a retry", message.key)
+        logger.warning("notification %s: not sent; claim%s released for a retry", *_named(claims))
+
+
+def _named(claims: list[Claim]) -> tuple[str, str]:
+    """The first claim's key, and how many more: "offer:42", or "offer:42 and 29 more"."""
+    more = len(claims) - 1
+    return (f"{claims[0].key} and {more} more", "s") if more else (claims[0].key, "")
 
 
 def _mark_sent(claim: Claim, message: Message) -> None:
-    marked = SentNotification.objects.filter(
-        pk=claim.pk, state=SentNotification.State.SENDING, claimed_at=claim.claimed_at
-    ).update(state=SentNotification.State.SENT, sent_at=timezone.now())
+    """The claim's row becomes ``sent``, if it is still this run's claim. Once per e-mail, so in
+    SQL of its own: the ORM's UPDATE cost more than the round trip."""
+    db = connections[SentNotification.objects.db]
+    with db.cursor() as cursor:
+        cursor.execute(
+            _mark_sent_sql(db.alias),
+            [
+                SentNotification.State.SENT.value,
+                db.ops.adapt_datetimefield_value(timezone.now()),
+                claim.pk,
+                SentNotification.State.SENDING.value,
+                db.ops.adapt_datetimefield_value(claim.claimed_at),
+            ],
+        )
+        marked = cursor.rowcount
     if not marked:
         # Only when this run outlived its own lease, which the hard time limit rules out.
         logger.error("notification %s: sent, but its claim had been taken over", message.key)
+
+
+@functools.cache
+def _mark_sent_sql(alias: str) -> str:
+    quote, meta = connections[alias].ops.quote_name, SentNotification._meta
+    state, sent_at, claimed_at = (
+        quote(_column(name)) for name in ("state", "sent_at", "claimed_at")
+    )
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {state} = %s, {sent_at} = %s "  # noqa: S608
+        f"WHERE {quote(_column('id'))} = %s AND {state} = %s AND {claimed_at} = %s"
+    )
 
 
 # --- Rendering --------------------------------------------------------------------------------
@@ -280,7 +413,42 @@ def _tidy_text(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)) + "\n"
 
 
-def render_email(organisation: Organisation, message: Message) -> EmailMultiAlternatives:
+class _Policy(Compat32):
+    """The standard library's ``compat32``, which Django writes e-mails with, less its cost for a
+    header that fits on one line in printable ASCII (most of them): ``compat32`` folds each
+    header through an ``email.header.Header``, and returns such a one unchanged."""
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if (
+            isinstance(value, str)
+            and self.max_line_length
+            and len(name) + 2 + len(value) <= self.max_line_length
+            and value.isascii()
+            and value.isprintable()
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]
+
+
+_POLICY = _Policy()
+
+
+class Email(EmailMultiAlternatives):
+    """An e-mail that is quicker to write out, for a reminder to a whole group: its multipart
+    boundaries are random tokens set beforehand (the standard library makes each one by compiling
+    a new regular expression and searching the whole text with it; 128 random bits do not occur
+    in the text), and its short headers skip the folding (``_Policy``)."""
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        mime = super().message(*args, **kwargs)
+        for part in mime.walk():
+            part.policy = _POLICY
+            if part.is_multipart() and part.get_boundary() is None:
+                part.set_boundary(f"=_{secrets.token_hex(16)}")
+        return mime
+
+
+def render_email(organisation: Organisation, message: Message) -> Email:
     recipient = message.recipient
     context = {
         "organisation": organisation,
@@ -293,7 +461,7 @@ def render_email(organisation: Organisation, message: Message) -> EmailMultiAlte
     template = f"emails/{message.kind}"
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     context["subject"] = subject
-    email = EmailMultiAlternatives(
+    email = Email(
         subject=subject,
         body=_tidy_text(render_to_string(f"{template}.txt", context)),
         from_email=sender(organisation),

@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime
 import email
 import email.policy
+import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage as MimeMessage
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from icalendar import Calendar, Event
@@ -414,3 +417,98 @@ def test_a_calendar_with_a_long_attendee_line_reads_as_the_file_made_for_that_pe
         k: v.to_ical() for k, v in second.items() if k != "DTSTAMP"
     }
     assert second["ATTENDEE"].params == {"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"}
+
+
+# --- A whole group's reminder: one batch of claims, released on failure ----------------------
+
+
+class FailsOnTheThird(LocmemBackend):
+    """A mail server that takes two messages, then drops the connection once."""
+
+    attempts: ClassVar[int] = 0
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        FailsOnTheThird.attempts += 1
+        if FailsOnTheThird.attempts == 3:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(email_messages)
+
+
+def reminder_rows() -> list[tuple[str, str]]:
+    with scopes_disabled():
+        rows = SentNotification.objects.filter(key__startswith="meeting_reminder_1d:")
+        return sorted(rows.values_list("key", "state"))
+
+
+def test_a_reminder_that_fails_midway_sends_the_rest_on_the_retry_and_nobody_twice(
+    circle: Circle, secretariat: User, settings: Any
+) -> None:
+    with scopes_disabled():
+        for _ in range(2):
+            seat_person(circle.group, secretariat)
+    settings.EMAIL_BACKEND = "tests.meetings.test_notifications.FailsOnTheThird"
+    FailsOnTheThird.attempts = 0
+    organisation, kind, pk = circle.group.organisation, "meeting_reminder_1d", circle.meeting.pk
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        notifications.send(organisation=organisation, kind=kind, object_id=pk)
+    # The two that went out are recorded sent; the two that did not left no claim behind, so the
+    # retry may send them at once.
+    assert len(sent_with("Reminder: ")) == 2
+    assert [state for _key, state in reminder_rows()] == ["sent", "sent"]
+    assert notifications.send(organisation=organisation, kind=kind, object_id=pk)
+    recipients = to(sent_with("Reminder: "))
+    assert len(recipients) == 4
+    assert len(set(recipients)) == 4
+    assert [state for _key, state in reminder_rows()] == ["sent"] * 4
+
+
+def test_a_reminder_one_of_whose_keys_another_run_holds_claims_and_sends_nothing(
+    circle: Circle, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.NOTIFICATION_CLAIM_LEASE_SECONDS = 600
+    monkeypatch.setattr(notifications, "CLAIM_WAIT_SECONDS", 0.1)
+    organisation, meeting = circle.group.organisation, circle.meeting
+    held = f"meeting_reminder_1d:{meeting.pk}:{circle.unacknowledged.pk}"
+    with scopes_disabled():
+        SentNotification.objects.create(
+            organisation=organisation,
+            key=held,
+            claimed_at=timezone.now() - datetime.timedelta(seconds=10),
+        )
+    with pytest.raises(notifications.ClaimHeld):
+        notifications.send(
+            organisation=organisation, kind="meeting_reminder_1d", object_id=meeting.pk
+        )
+    # The other person's claim, taken with the batch, is released with it: the retry sends both.
+    assert sent_with("Reminder: ") == []
+    assert reminder_rows() == [(held, "sending")]
+
+
+def test_a_reminder_on_the_wire_has_its_parts_and_the_headers_the_standard_library_writes(
+    circle: Circle,
+) -> None:
+    organisation = circle.group.organisation
+    notifications.send(
+        organisation=organisation, kind="meeting_reminder_1d", object_id=circle.meeting.pk
+    )
+    message = the_one("Reminder: ", circle.participant)
+    mime = message.message()
+    boundaries = [part.get_boundary() for part in mime.walk() if part.is_multipart()]
+    assert len(boundaries) == 2
+    assert len(set(boundaries)) == 2
+    wire = on_the_wire(message)
+    assert [part.get_content_type() for part in wire.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+    text, html = texts(message)
+    plain, rich = wire.get_body(("plain",)), wire.get_body(("html",))
+    assert plain is not None
+    assert rich is not None
+    assert (plain.get_content(), rich.get_content()) == (text, html)
+    # Each header as the standard library's own folding writes it, the long ones folded.
+    for name, value in mime.items():
+        assert notifications._POLICY.fold(name, value) == email.policy.compat32.fold(name, value)

@@ -12,9 +12,11 @@ import threading
 import time
 import zoneinfo
 from collections.abc import Sequence
+from email.policy import compat32
 from email.utils import parseaddr
 from typing import Any, ClassVar
 
+import hypothesis
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_retry
@@ -24,6 +26,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
+from hypothesis import strategies as st
 
 from asi_wg.models import Organisation, User
 from groups.models import WorkingGroup
@@ -662,3 +665,25 @@ def test_the_job_retries_while_another_run_holds_the_claim(group, org, settings,
     assert len(retries) == 1
     assert 589 <= retries[0] <= 590
     assert len(mail.outbox) == 1
+
+
+# --- Writing e-mails out ----------------------------------------------------------------------
+
+
+@hypothesis.given(
+    name=st.sampled_from(["Subject", "To", "Reply-To", "Content-Type", "X-Long-Header-Name"]),
+    value=st.text(st.characters(codec="ascii"), max_size=120)
+    | st.text(alphabet=" \t=?;\"'-_abcXYZ01", max_size=90)
+    | st.text(max_size=40),
+)
+@hypothesis.example(name="Subject", value="x" * 69)  # exactly 78 characters with the name
+@hypothesis.example(name="Subject", value="x" * 70)  # one more: folded by the library
+@hypothesis.example(name="To", value="")
+def test_headers_are_folded_as_the_standard_library_folds_them(name: str, value: str) -> None:
+    """The short cut of the e-mails' policy for short headers writes what ``compat32`` writes,
+    for any header, short or long, ASCII or not, with a line break in it or not."""
+    for linesep in ("\n", "\r\n"):
+        ours = notifications._POLICY.clone(linesep=linesep)
+        theirs = compat32.clone(linesep=linesep)
+        assert ours.fold_binary(name, value) == theirs.fold_binary(name, value)
+        assert ours.fold(name, value) == theirs.fold(name, value)
