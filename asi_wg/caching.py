@@ -30,8 +30,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbSession
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Model
@@ -50,17 +52,41 @@ def _organisation_key(slug: str) -> str:
     return f"organisation:slug:{slug}"
 
 
-def organisation_by_slug(slug: str) -> Organisation | None:
-    """The organisation at ``/<slug>/``, from the cache when it is there (no query)."""
+def organisation_by_slug(slug: str, *, session: Any = None) -> Organisation | None:
+    """The organisation at ``/<slug>/``, from the cache when it is there (no query).
+
+    With ``session`` (the request's, not read yet), the session's data comes from the cache in
+    the same round trip: a signed-in request reads both, and the tenant middleware comes first.
+    """
     if not settings.TENANT_CACHE:
         return Organisation.objects.filter(slug=slug).first()
     key = _organisation_key(slug)
-    organisation = cache.get(key)
+    session_key = _unread_session_key(session)
+    if session_key is None:
+        organisation = cache.get(key)
+    else:
+        found = cache.get_many([key, session_key])
+        organisation = found.get(key)
+        if found.get(session_key) is not None:
+            # What ``cached_db.SessionStore.load()`` would find and return.
+            session._session_cache = found[session_key]
     if organisation is None:
         organisation = Organisation.objects.filter(slug=slug).first()
         if organisation is not None:
             cache.set(key, organisation, _ORGANISATION_TIMEOUT)
     return organisation  # type: ignore[no-any-return]
+
+
+def _unread_session_key(session: Any) -> str | None:
+    """The cache key of a cached-database session kept in this cache, not read yet."""
+    if (
+        isinstance(session, CachedDbSession)
+        and session.session_key is not None
+        and getattr(session, "_cache", None) is caches[DEFAULT_CACHE_ALIAS]
+        and not hasattr(session, "_session_cache")
+    ):
+        return session.cache_key
+    return None
 
 
 def public_version_key(organisation_id: int) -> str:
@@ -238,7 +264,20 @@ def _forget_organisation(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def connect_signals() -> None:
-    # No sender: a save through the proxy (the secretariat's settings) sends the proxy.
-    pre_save.connect(_remember_old_slug, dispatch_uid="organisation-cache-slug")
-    post_save.connect(_forget_organisation, dispatch_uid="organisation-cache-save")
-    post_delete.connect(_forget_organisation, dispatch_uid="organisation-cache-delete")
+    # For the organisation and its proxies: a save through the proxy (the secretariat's settings)
+    # sends the proxy. Not for every model: a model no receiver listens to may be written
+    # without the ORM's save (``asi_wg.compiled.insert``).
+    for model in apps.get_models():
+        if issubclass(model, Organisation):
+            label = model._meta.label_lower
+            pre_save.connect(
+                _remember_old_slug, sender=model, dispatch_uid=f"organisation-cache-slug-{label}"
+            )
+            post_save.connect(
+                _forget_organisation, sender=model, dispatch_uid=f"organisation-cache-save-{label}"
+            )
+            post_delete.connect(
+                _forget_organisation,
+                sender=model,
+                dispatch_uid=f"organisation-cache-delete-{label}",
+            )

@@ -9,6 +9,7 @@ documentation says so), so one per pool is kept and reused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -28,6 +29,14 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
                 connection_pool=pool
             )
         return client
+
+    def set_many(self, data: Mapping[Any, Any], timeout: Any) -> None:
+        if timeout is not None:
+            super().set_many(data, timeout)
+            return
+        # Kept until replaced (the page tokens): one MSET, not a pipeline in a transaction.
+        serialize = self._serializer.dumps  # type: ignore[attr-defined]
+        self.get_client(None, write=True).mset({k: serialize(v) for k, v in data.items()})
 
 
 class RedisCache(DjangoRedisCache):

@@ -47,7 +47,7 @@ class TenantMiddleware:
         if slug is None:
             return self.get_response(request)
 
-        organisation = organisation_by_slug(slug)
+        organisation = organisation_by_slug(slug, session=getattr(request, "session", None))
         if organisation is None:
             raise Http404(_("There is no organisation at /%(slug)s/.") % {"slug": slug})
         request.organisation = organisation  # type: ignore[attr-defined]

@@ -35,6 +35,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from asi_wg import compiled
 from asi_wg.audit import audit_record
 from asi_wg.compiled import Compiled
 from asi_wg.errors import DomainError
@@ -467,7 +468,10 @@ def _write(answer: Answer, changes: dict[str, Any]) -> None:
         + ["round", "criterion", "author", "organisation"],
         validate_constraints=False,
     )
-    answer.save(update_fields=None if adding else [*columns, "version", "updated_at"])
+    if adding:
+        compiled.insert(answer)
+    else:
+        compiled.update(answer, [*columns, "version", "updated_at"])
     for name in MANY_TO_MANY:
         if name in changes and (changes[name] or not adding):  # a new answer links nothing yet
             getattr(answer, name).set(changes[name])
@@ -577,7 +581,7 @@ def answer_save(
     submitted = submit and answer.submitted_at is None
     if submitted:
         answer.submitted_at = timezone.now()
-        answer.save(update_fields=["submitted_at"])
+        compiled.update(answer, ["submitted_at"])
     audit_record(
         organisation=feedback_round.organisation,
         actor=user,

@@ -3,17 +3,23 @@ own tenant's rows, whoever compiled it first."""
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-from django.db.models import Exists, OuterRef
-from django.test.utils import CaptureQueriesContext
-from django_scopes import scope
+import datetime
+from decimal import Decimal
 
+import pytest
+from django.db import DatabaseError, connection
+from django.db.models import Exists, OuterRef
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scope, scopes_disabled
+
+from asi_wg import compiled
 from asi_wg.compiled import Compiled
-from asi_wg.models import Organisation, User
+from asi_wg.models import AuditEntry, Organisation, User
 from groups.models import WorkingGroup
+from meetings.models import Meeting
 from membership.models import Seat
-from tests.factories import WorkingGroupFactory
+from tests.factories import MeetingFactory, WorkingGroupFactory
 from tests.meetings.conftest import seat_person
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +122,84 @@ def test_rows_come_with_their_select_related_rows_at_no_further_query(
             assert row.started_at == seat.started_at
             assert row.holder.date_joined == seat.holder.date_joined
     assert len(queries) == 1
+
+
+# --- Writes without the ORM's save -------------------------------------------------------------
+
+
+def _stored(entry_id: int) -> dict[str, object]:
+    with scopes_disabled():
+        row = AuditEntry.objects.values().get(pk=entry_id)
+    return {name: value for name, value in row.items() if name != "id"}
+
+
+def test_an_inserted_row_is_the_row_save_would_store(org: Organisation, secretariat: User) -> None:
+    when = datetime.datetime(2030, 1, 15, 14, 0, tzinfo=datetime.UTC)
+    values = {
+        "organisation": org,
+        "actor": secretariat,
+        "action": "answer.save",
+        "target_type": "feedback.answer",
+        "target_id": "42",
+        "target_repr": "Zoë's answer, «quoted»",
+        "data": {"at": when, "share": Decimal("0.25"), "fields": ["comment"]},
+        "created_at": when,
+    }
+    saved = AuditEntry(**values)
+    saved.save()
+    inserted = AuditEntry(**values)
+    with CaptureQueriesContext(connection) as queries:
+        compiled.insert(inserted)
+    assert len(queries) == 1
+    assert inserted.pk is not None
+    assert inserted.pk != saved.pk
+    assert not inserted._state.adding
+    assert _stored(inserted.pk) == _stored(saved.pk)
+    # Its automatic values made as save() makes them.
+    fresh = AuditEntry(organisation=org, action="x")
+    compiled.insert(fresh)
+    assert _stored(fresh.pk)["created_at"] == fresh.created_at
+
+
+def test_an_update_writes_the_named_columns_only_with_their_automatic_values(
+    org: Organisation,
+) -> None:
+    with scope(organisation=org):
+        meeting = MeetingFactory.create(group__organisation=org, title="Before", agenda="Kept")
+        old = meeting.updated_at
+        assert compiled._plain(Meeting)  # no receiver: the short way
+        meeting.title, meeting.agenda = "After", "Not written"
+        with CaptureQueriesContext(connection) as queries:
+            compiled.update(meeting, ["title", "updated_at"])
+        assert len(queries) == 1
+        stored = Meeting.objects.values("title", "agenda", "updated_at").get(pk=meeting.pk)
+    assert meeting.updated_at > old  # auto_now, as save() makes it
+    assert stored == {"title": "After", "agenda": "Kept", "updated_at": meeting.updated_at}
+
+
+def test_an_update_of_a_row_that_is_gone_fails_as_save_does(org: Organisation) -> None:
+    entry = AuditEntry(organisation=org, action="x")
+    compiled.insert(entry)
+    with scopes_disabled():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        compiled.update(entry, ["action"])
+
+
+def test_a_model_a_receiver_listens_to_is_saved_the_orms_way(org: Organisation) -> None:
+    heard: list[tuple[str, bool]] = []
+
+    def listen(sender: object, instance: AuditEntry, created: bool, **kwargs: object) -> None:
+        heard.append((instance.action, created))
+
+    assert compiled._plain(AuditEntry)  # nothing listens: the short way
+    assert not compiled._plain(Organisation)  # the tenant cache listens
+    post_save.connect(listen, sender=AuditEntry)
+    try:
+        entry = AuditEntry(organisation=org, action="heard")
+        compiled.insert(entry)
+        entry.action = "heard again"
+        compiled.update(entry, ["action"])
+    finally:
+        post_save.disconnect(listen, sender=AuditEntry)
+    assert heard == [("heard", True), ("heard again", False)]
