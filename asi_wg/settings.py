@@ -152,6 +152,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with a health check that asks the server only when its socket has
+        # something to say (asi_wg/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "asi_wg.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # Behind PgBouncer in transaction pooling, a server-side cursor would outlive the
     # transaction that made it: set this, and DATABASE_CONN_MAX_AGE=0 (the pooler keeps them).
