@@ -18,8 +18,9 @@ server that hangs must never hold up the database):
    the task retries with backoff and those messages go then;
 3. **mark sent**: each row becomes ``sent`` as soon as its message is out.
 
-A worker killed while sending (the hard time limit, a lost machine) leaves its claim behind. Its
-task is redelivered (late acknowledgement) and the claim is taken over once its lease
+A worker killed while sending (the hard time limit, a lost machine) leaves the claims of its
+batch's unsent messages behind. Its task is redelivered (late acknowledgement) and each claim is
+taken over once its lease
 (``NOTIFICATION_CLAIM_LEASE_SECONDS``, longer than the job's hard limit) has run out, by one
 conditional UPDATE, so two workers never both take it. Marking sent and releasing touch only the
 claim this run made (its ``claimed_at``), never one taken over from it.
@@ -56,7 +57,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import SafeMIMEText
-from django.db import IntegrityError, connections, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
@@ -184,22 +185,29 @@ def _send_all(
 
 
 def _claim_all(organisation: Organisation, messages: list[Message]) -> list[tuple[Message, Claim]]:
-    """The messages this run now holds the claim of, each with its claim, committed: all the new
-    keys in one INSERT (a reminder goes to a whole group), then each key found taken through
-    ``_claim`` (sent already: left out; a stale claim: taken over; a live one: ClaimHeld, after
-    the claims taken here are released)."""
+    """The messages this run now holds the claim of, each with its claim, committed: the new
+    keys in one INSERT per ``_CLAIM_BATCH`` (a reminder goes to a whole group), then each key
+    found taken through ``_claim`` (sent already: left out; a stale claim: taken over; a live
+    one: ClaimHeld, after the claims taken here are released)."""
     first: dict[str, Message] = {}
     for message in messages:
         first.setdefault(message.key, message)  # a key twice in a batch goes once
     now = timezone.now()
-    if transaction.get_autocommit():
-        # No transaction is open (a job, as it runs): the INSERT commits on its own.
-        taken = _insert_claims(organisation, list(first.values()), now)
-    else:
-        # durable: the claims really commit here, never riding on a caller's transaction (that
-        # would hold the transaction open while the e-mails are sent).
-        with transaction.atomic(durable=True):
-            taken = _insert_claims(organisation, list(first.values()), now)
+    alias = router.db_for_write(SentNotification)
+    try:
+        if transaction.get_autocommit(alias):
+            # No transaction is open (a job, as it runs): each INSERT commits on its own.
+            taken = _insert_claims(organisation, list(first.values()), now, alias)
+        else:
+            # durable: the claims really commit here, never riding on a caller's transaction
+            # (that would hold the transaction open while the e-mails are sent).
+            with transaction.atomic(using=alias, durable=True):
+                taken = _insert_claims(organisation, list(first.values()), now, alias)
+    except BaseException:
+        # A later INSERT refused, or the job's soft time limit between an INSERT's commit and
+        # its answer: whatever this run claimed carries its token, and goes.
+        _release_batch(list(first), now)
+        raise
     claims: list[tuple[Message, Claim]] = []
     try:
         for key, message in first.items():
@@ -221,19 +229,34 @@ def _column(name: str) -> str:
     return field.column
 
 
+def _release_batch(keys: list[str], claimed_at: datetime.datetime) -> None:
+    """Delete this run's claims among ``keys`` (those with its token), whichever were made."""
+    try:
+        SentNotification.objects.filter(
+            key__in=keys, claimed_at=claimed_at, state=SentNotification.State.SENDING
+        ).delete()
+    except Exception:
+        # The original error matters more; the claims' lease frees the keys in the end.
+        logger.exception("notification %s: could not release the batch's claims", keys[0])
+
+
 #: Claims per INSERT: well under any database's limit on parameters (five per row).
 _CLAIM_BATCH = 500
 
 
 def _insert_claims(
-    organisation: Organisation, messages: list[Message], now: datetime.datetime
+    organisation: Organisation, messages: list[Message], now: datetime.datetime, alias: str
 ) -> dict[str, int]:
     """Insert a ``sending`` row for each message whose key is free; the keys taken, with their
-    rows' ids. A key already there (sent, or another run's claim) is skipped, not an error."""
-    if not messages:
+    rows' ids. A key already there (sent, or another run's claim) is skipped, not an error. In
+    the keys' order, so that two runs claiming some of the same keys wait for each other rather
+    than deadlock. Nothing, where the database cannot return the rows it inserted (SQLite before
+    3.35): each key is then claimed on its own."""
+    db = connections[alias]
+    if not messages or not db.features.can_return_rows_from_bulk_insert:
         return {}
+    messages = sorted(messages, key=lambda message: message.key)
     meta = SentNotification._meta
-    db = connections[SentNotification.objects.db]
     quote = db.ops.quote_name
     columns = ", ".join(
         quote(_column(name)) for name in ("organisation", "key", "recipient", "state", "claimed_at")
@@ -346,7 +369,7 @@ def _named(claims: list[Claim]) -> tuple[str, str]:
 def _mark_sent(claim: Claim, message: Message) -> None:
     """The claim's row becomes ``sent``, if it is still this run's claim. Once per e-mail, so in
     SQL of its own: the ORM's UPDATE cost more than the round trip."""
-    db = connections[SentNotification.objects.db]
+    db = connections[router.db_for_write(SentNotification)]
     with db.cursor() as cursor:
         cursor.execute(
             _mark_sent_sql(db.alias),

@@ -18,6 +18,7 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import IntegrityError
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from icalendar import Calendar, Event
@@ -512,3 +513,32 @@ def test_a_reminder_on_the_wire_has_its_parts_and_the_headers_the_standard_libra
     # Each header as the standard library's own folding writes it, the long ones folded.
     for name, value in mime.items():
         assert notifications._POLICY.fold(name, value) == email.policy.compat32.fold(name, value)
+
+
+def test_claims_of_a_batch_whose_later_insert_fails_are_released(
+    circle: Circle, secretariat: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch claimed in several INSERTs, the last refused (here: a recipient gone meanwhile):
+    the claims the earlier ones committed go too, so that the retry need not wait for them."""
+    monkeypatch.setattr(notifications, "_CLAIM_BATCH", 2)
+    organisation = circle.group.organisation
+    people = [circle.participant, circle.unacknowledged, User(pk=2_000_000_000, email="x@x.org")]
+    messages = [
+        notifications.Message(kind="meeting_reminder_1d", key=f"batch:{n}", recipient=person)
+        for n, person in enumerate(people)
+    ]
+    with scope(organisation=organisation), pytest.raises(IntegrityError):
+        notifications._claim_all(organisation, messages)
+    with scopes_disabled():
+        assert not SentNotification.objects.filter(key__startswith="batch:").exists()
+
+
+def test_a_key_twice_in_a_batch_is_sent_once(circle: Circle) -> None:
+    organisation = circle.group.organisation
+    twice = [
+        notifications.Message(kind="meeting_reminder_1d", key="twice:1", recipient=person)
+        for person in (circle.participant, circle.unacknowledged)
+    ]
+    with scope(organisation=organisation):
+        claims = notifications._claim_all(organisation, twice)
+    assert [message.recipient for message, _claim in claims] == [circle.participant]
