@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import DatabaseError, connections, router
+from django.core.exceptions import FieldDoesNotExist
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Field, Model, QuerySet, sql
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.signals import post_save, pre_save
@@ -155,10 +156,15 @@ class Compiled(Generic[M]):
 
 
 def _plain(model: type[Model]) -> bool:
-    """Whether a row of ``model`` is one row of one table that no save receiver listens to."""
+    """Whether a row of ``model`` is one row of one table, saved by ``Model.save`` itself, that
+    no save receiver listens to."""
     meta = model._meta
     listened = pre_save.has_listeners(model) or post_save.has_listeners(model)
-    return not (listened or meta.parents or meta.proxy)
+    return not (listened or meta.parents or meta.proxy or model.save is not Model.save)
+
+
+def _expression(value: Any) -> bool:
+    return hasattr(value, "resolve_expression")
 
 
 @functools.cache
@@ -185,17 +191,19 @@ def insert(instance: Model) -> None:
     """Insert ``instance`` as ``instance.save()`` would a new row (its automatic values made,
     its id set from the database), without signals; the ORM's save when a receiver listens."""
     model = type(instance)
-    if not _plain(model):
+    if not _plain(model) or instance.pk is not None:
         instance.save(force_insert=True)
         return
     instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     alias = router.db_for_write(model, instance=instance)
     connection = connections[alias]
     text, fields, returning = _insert_plan(model, alias)
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
-    with connection.cursor() as cursor:
+    raw = [field.pre_save(instance, True) for field in fields]
+    if any(_expression(value) for value in raw):  # F(), Now(): the ORM compiles them
+        instance.save(force_insert=True)
+        return
+    values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, raw, strict=True)]
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(text, values)
         if returning:
             for field, value in zip(returning, cursor.fetchone(), strict=True):
@@ -218,7 +226,10 @@ def _update_plan(
     """``UPDATE ... SET <columns> WHERE <pk> = %s`` and its columns, or None when one of
     ``names`` is not a plain column (the ORM's save then writes them)."""
     meta = model._meta
-    fields = [meta.get_field(name) for name in names]
+    try:
+        fields = [meta.get_field(name) for name in names]
+    except FieldDoesNotExist:  # an attribute's name ("author_id"): the ORM's save knows it
+        return None
     plain = [f for f in fields if isinstance(f, Field) and f.concrete and f.column]
     if len(plain) != len(fields) or any(hasattr(f, "get_placeholder") for f in plain):
         return None
@@ -231,6 +242,9 @@ def _update_plan(
 def update(instance: Model, names: list[str]) -> None:
     """``instance.save(update_fields=names)`` (automatic values such as ``auto_now`` made),
     without signals; the ORM's save when a receiver listens."""
+    names = list(dict.fromkeys(names))  # each once
+    if not names:
+        return  # as save(update_fields=[]): nothing to write
     model = type(instance)
     alias = router.db_for_write(model, instance=instance)
     plan = _update_plan(model, alias, tuple(names)) if _plain(model) else None
@@ -240,11 +254,13 @@ def update(instance: Model, names: list[str]) -> None:
     text, fields = plan
     instance._prepare_related_fields_for_save(operation_name="save", fields=fields)  # type: ignore[attr-defined]
     connection = connections[alias]
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields
-    ]
+    raw = [field.pre_save(instance, False) for field in fields]
+    if any(_expression(value) for value in raw):
+        instance.save(update_fields=names)
+        return
+    values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, raw, strict=True)]
     values.append(instance._meta.pk.get_db_prep_save(instance.pk, connection))  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(text, values)
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")

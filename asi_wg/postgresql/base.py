@@ -3,28 +3,50 @@
 With ``CONN_HEALTH_CHECKS``, Django asks a kept connection ``SELECT 1`` before each request's
 first query: one round trip more on every page. A connection the server has closed (a restart,
 an idle timeout, a terminated backend) has something to read on its socket: the server's last
-message, or the end of the stream. So a connection that is idle, with nothing to read, is taken
-as it is, and one with something to read is asked ``SELECT 1`` as before. Either way a
-connection that has gone is replaced before the request uses it.
+message, or the end of the stream. So a connection checked a moment ago (``QUIET_SECONDS``),
+idle, with nothing to read, is taken as it is. Any other is asked ``SELECT 1`` as before: one
+with something to read, one in a transaction, and one that has been quiet for longer, which a
+peer that vanished without a word (a crashed host, a failover) may have left behind.
 """
 
 from __future__ import annotations
 
 import select
+import time
 
+import psycopg
 from django.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
 
+#: Back-to-back requests are spared the round trip; a connection quiet for longer is asked.
+QUIET_SECONDS = 5.0
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    _checked_at = float("-inf")
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed or connection.broken:
             return False
-        if connection.info.transaction_status != TransactionStatus.IDLE:
-            return bool(super().is_usable())  # in a transaction, or lost in one: ask
+        now = time.monotonic()
+        if (
+            now - self._checked_at > QUIET_SECONDS
+            or connection.info.transaction_status != TransactionStatus.IDLE
+            or self._has_something_to_read(connection)
+        ):
+            usable = bool(super().is_usable())
+        else:
+            usable = True
+        if usable:
+            self._checked_at = now
+        return usable
+
+    @staticmethod
+    def _has_something_to_read(connection: psycopg.Connection) -> bool:
         try:
-            readable, _writable, _failed = select.select([connection.fileno()], [], [], 0)
-        except (OSError, ValueError):
-            return False
-        return bool(super().is_usable()) if readable else True
+            poller = select.poll()  # not select(): descriptors above 1024
+            poller.register(connection.fileno(), select.POLLIN)
+            return bool(poller.poll(0))
+        except (OSError, ValueError, psycopg.Error):
+            return True  # cannot tell: ask

@@ -16,10 +16,11 @@ from django_scopes import scope, scopes_disabled
 from asi_wg import compiled
 from asi_wg.compiled import Compiled
 from asi_wg.models import AuditEntry, Organisation, User
+from feedback.models import Criterion
 from groups.models import WorkingGroup
 from meetings.models import Meeting
 from membership.models import Seat
-from tests.factories import MeetingFactory, WorkingGroupFactory
+from tests.factories import DraftDocumentFactory, MeetingFactory, WorkingGroupFactory
 from tests.meetings.conftest import seat_person
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,30 @@ def test_a_model_a_receiver_listens_to_is_saved_the_orms_way(org: Organisation) 
     finally:
         post_save.disconnect(listen, sender=AuditEntry)
     assert heard == [("heard", True), ("heard again", False)]
+
+
+def test_a_model_with_a_save_of_its_own_is_saved_by_it(org: Organisation) -> None:
+    # The criterion's save() derives its sort key from its reference.
+    assert not compiled._plain(Criterion)
+    document = DraftDocumentFactory.create(organisation=org)
+    criterion = Criterion(organisation=org, document=document, reference="2.10", title="T")
+    compiled.insert(criterion)
+    assert criterion.sort_key
+    with scopes_disabled():
+        assert Criterion.objects.get(pk=criterion.pk).sort_key == criterion.sort_key
+
+
+def test_an_update_by_other_names_goes_the_orms_way_and_an_empty_one_writes_nothing(
+    org: Organisation,
+) -> None:
+    with scope(organisation=org):
+        meeting = MeetingFactory.create(group__organisation=org, title="Before")
+        meeting.title = "After"
+        with CaptureQueriesContext(connection) as queries:
+            compiled.update(meeting, [])
+        assert len(queries) == 0
+        other = MeetingFactory.create(group__organisation=org)
+        meeting.phase_id = other.phase_id
+        compiled.update(meeting, ["phase_id", "title", "title"])  # an attribute's name, twice
+        stored = Meeting.objects.values_list("title", "phase_id").get(pk=meeting.pk)
+    assert stored == ("After", other.phase_id)

@@ -8,8 +8,10 @@ import select
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.postgresql import base as django_base
+
+from asi_wg.postgresql import base as backend
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend"),
@@ -47,6 +49,7 @@ def test_a_quiet_idle_connection_is_used_without_asking_the_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     connection.ensure_connection()
+    _next_request()  # checked now
     kept = connection.connection
     asked = _asked(monkeypatch)
     _next_request()
@@ -55,6 +58,26 @@ def test_a_quiet_idle_connection_is_used_without_asking_the_server(
     with connection.cursor() as cursor:
         cursor.execute("SELECT 2")
         assert cursor.fetchone() == (2,)
+
+
+def test_a_connection_quiet_for_longer_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    connection.ensure_connection()
+    _next_request()
+    connection._checked_at -= backend.QUIET_SECONDS + 1  # type: ignore[attr-defined]
+    asked = _asked(monkeypatch)
+    _next_request()
+    assert asked == [True]
+    _next_request()  # and then spared again
+    assert asked == [True]
+
+
+def test_a_connection_in_a_transaction_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        asked = _asked(monkeypatch)
+        assert connection.is_usable()
+    assert asked == [True]
 
 
 def test_a_connection_the_server_closed_is_replaced_before_the_request_uses_it(
