@@ -155,6 +155,14 @@ class Compiled(Generic[M]):
 # sends signals, so a model some receiver listens to is saved the ORM's way.
 
 
+def column(model: type[Model], name: str) -> str:
+    """The database column of ``model``'s field ``name``, for SQL written by hand."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field.column
+
+
 def _plain(model: type[Model]) -> bool:
     """Whether a row of ``model`` is one row of one table, saved by ``Model.save`` itself, that
     no save receiver listens to."""

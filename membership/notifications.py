@@ -57,13 +57,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import SafeMIMEText
-from django.db import IntegrityError, connections, models, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 from django.utils.translation import get_language
 from django_scopes import scope
 
+from asi_wg.compiled import column
 from asi_wg.models import AuditEntry, Organisation, User
 from groups.models import WorkingGroup
 from membership import selectors
@@ -223,21 +224,13 @@ def _claim_all(organisation: Organisation, messages: list[Message]) -> list[tupl
     return claims
 
 
-def _column(name: str) -> str:
-    field = SentNotification._meta.get_field(name)
-    assert isinstance(field, models.Field)
-    return field.column
+def _sent_column(name: str) -> str:
+    return column(SentNotification, name)
 
 
 def _release_batch(keys: list[str], claimed_at: datetime.datetime) -> None:
     """Delete this run's claims among ``keys`` (those with its token), whichever were made."""
-    try:
-        SentNotification.objects.filter(
-            key__in=keys, claimed_at=claimed_at, state=SentNotification.State.SENDING
-        ).delete()
-    except Exception:
-        # The original error matters more; the claims' lease frees the keys in the end.
-        logger.exception("notification %s: could not release the batch's claims", keys[0])
+    _delete_claims(Q(key__in=keys, claimed_at=claimed_at), f"{keys[0]} (its batch)", "s")
 
 
 #: Claims per INSERT: well under any database's limit on parameters (five per row).
@@ -259,7 +252,8 @@ def _insert_claims(
     meta = SentNotification._meta
     quote = db.ops.quote_name
     columns = ", ".join(
-        quote(_column(name)) for name in ("organisation", "key", "recipient", "state", "claimed_at")
+        quote(_sent_column(name))
+        for name in ("organisation", "key", "recipient", "state", "claimed_at")
     )
     claimed_at = db.ops.adapt_datetimefield_value(now)
     taken: dict[str, int] = {}
@@ -279,8 +273,8 @@ def _insert_claims(
             cursor.execute(
                 # Names from the model, quoted; values as parameters.
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} "  # noqa: S608
-                f"ON CONFLICT ({quote(_column('key'))}) DO NOTHING "
-                f"RETURNING {quote(_column('id'))}, {quote(_column('key'))}",
+                f"ON CONFLICT ({quote(_sent_column('key'))}) DO NOTHING "
+                f"RETURNING {quote(_sent_column('id'))}, {quote(_sent_column('key'))}",
                 params,
             )
             taken.update({key: pk for pk, key in cursor.fetchall()})
@@ -351,13 +345,18 @@ def _release(claims: list[Claim]) -> None:
     match = Q()
     for claimed_at, pks in by_token.items():  # one token for a batch, one per claim taken over
         match |= Q(pk__in=pks, claimed_at=claimed_at)
+    _delete_claims(match, *_named(claims))
+
+
+def _delete_claims(match: Q, named: str, plural: str) -> None:
+    """Delete the ``sending`` rows ``match`` finds: claims of this run's that it gives up."""
     try:
         SentNotification.objects.filter(match, state=SentNotification.State.SENDING).delete()
     except Exception:
         # The original error matters more; the claims' lease frees the keys in the end.
-        logger.exception("notification %s: could not release its claim%s", *_named(claims))
+        logger.exception("notification %s: could not release its claim%s", named, plural)
     else:
-        logger.warning("notification %s: not sent; claim%s released for a retry", *_named(claims))
+        logger.warning("notification %s: not sent; claim%s released for a retry", named, plural)
 
 
 def _named(claims: list[Claim]) -> tuple[str, str]:
@@ -391,11 +390,11 @@ def _mark_sent(claim: Claim, message: Message) -> None:
 def _mark_sent_sql(alias: str) -> str:
     quote, meta = connections[alias].ops.quote_name, SentNotification._meta
     state, sent_at, claimed_at = (
-        quote(_column(name)) for name in ("state", "sent_at", "claimed_at")
+        quote(_sent_column(name)) for name in ("state", "sent_at", "claimed_at")
     )
     return (
         f"UPDATE {quote(meta.db_table)} SET {state} = %s, {sent_at} = %s "  # noqa: S608
-        f"WHERE {quote(_column('id'))} = %s AND {state} = %s AND {claimed_at} = %s"
+        f"WHERE {quote(_sent_column('id'))} = %s AND {state} = %s AND {claimed_at} = %s"
     )
 
 

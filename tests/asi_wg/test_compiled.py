@@ -231,3 +231,10 @@ def test_an_update_by_other_names_goes_the_orms_way_and_an_empty_one_writes_noth
         compiled.update(meeting, ["phase_id", "title", "title"])  # an attribute's name, twice
         stored = Meeting.objects.values_list("title", "phase_id").get(pk=meeting.pk)
     assert stored == ("After", other.phase_id)
+
+
+def test_a_fields_column_is_named_for_sql_written_by_hand() -> None:
+    assert compiled.column(AuditEntry, "organisation") == "organisation_id"
+    assert compiled.column(AuditEntry, "action") == "action"
+    with pytest.raises(ValueError, match="not a column"):
+        compiled.column(Meeting, "attendance")  # the other side of a relation
