@@ -190,6 +190,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # A broker that needs no server: messages are files under var/celery, shared by the web
     # process that queues them and the worker that runs them.
+    # kombu's transport, writing each message whole before a worker can take it (asi_wg.broker).
     CELERY_BROKER_URL = "filesystem://"
     _celery_dir = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))
     if not PRODUCTION:
