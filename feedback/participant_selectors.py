@@ -18,7 +18,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from asi_wg.caching import public_cached
-from asi_wg.compiled import Compiled
 from asi_wg.models import Organisation
 from feedback.models import Answer, Criterion, Disposition, FeedbackRound, Framework
 from feedback.selectors import open_rounds
@@ -115,55 +114,6 @@ def round_for_participant(*, organisation: Organisation, user: Any, pk: int) -> 
     if Answer.objects.filter(round=feedback_round, author=user).exists():
         return RoundAccess(feedback_round, seated=False, acknowledged=acknowledged)
     return None
-
-
-_ROUND_FOR_SAVING = Compiled(
-    FeedbackRound,
-    lambda organisation_id, round_id: FeedbackRound.objects.filter(
-        organisation=organisation_id, pk=round_id
-    ).order_by(),
-    "organisation_id",
-    "round_id",
-)
-_RoundCriterion = FeedbackRound.criteria.through
-# The round and its criterion in one row: the link between them, with both.
-_ROUND_AND_CRITERION = Compiled(
-    _RoundCriterion,
-    lambda organisation_id, round_id, criterion_id: (
-        _RoundCriterion.objects.filter(
-            feedbackround=round_id,
-            feedbackround__organisation=organisation_id,
-            criterion=criterion_id,
-            criterion__organisation=organisation_id,
-        )
-        .select_related("feedbackround", "criterion")
-        .order_by()
-    ),
-    "organisation_id",
-    "round_id",
-    "criterion_id",
-)
-
-
-def round_for_saving(
-    *, organisation: Organisation, pk: int, criterion_pk: int
-) -> tuple[FeedbackRound | None, Criterion | None]:
-    """The round ``pk`` of the tenant and its criterion ``criterion_pk``, whoever asks (one
-    light query, compiled once: ``asi_wg.compiled``; a second for a criterion not in the
-    round). For the autosave, where ``services.answer_save`` checks under its lock who may
-    answer: the view falls back to ``round_for_participant`` only to explain a refusal."""
-    ids = {"organisation_id": organisation.pk, "round_id": pk}
-    links = _ROUND_AND_CRITERION.rows(**ids, criterion_id=criterion_pk)
-    feedback_round: FeedbackRound | None
-    criterion: Criterion | None
-    if links:
-        feedback_round, criterion = links[0].feedbackround, links[0].criterion
-    else:
-        rounds = _ROUND_FOR_SAVING.rows(**ids)
-        feedback_round, criterion = (rounds[0] if rounds else None), None
-    if feedback_round is not None:
-        feedback_round.organisation = organisation
-    return feedback_round, criterion
 
 
 def criteria_outline(feedback_round: FeedbackRound) -> list[Criterion]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -39,7 +39,7 @@ from asi_wg import compiled
 from asi_wg.audit import audit_record
 from asi_wg.compiled import Compiled
 from asi_wg.errors import DomainError
-from asi_wg.models import User
+from asi_wg.models import Organisation, User
 from asi_wg.tenancy import same_organisation
 from feedback.models import (
     Answer,
@@ -341,6 +341,33 @@ _ROUND_TO_ANSWER = Compiled(
 )
 
 
+_RoundCriterion = FeedbackRound.criteria.through
+# ``_ROUND_TO_ANSWER`` for ``answer_save_by_ids``: the round and its criterion in one row (the
+# link between them, with both), the round locked in the same way.
+_ROUND_AND_CRITERION_TO_ANSWER = Compiled(
+    _RoundCriterion,
+    lambda organisation_id, round_id, criterion_id, user_id: (
+        _RoundCriterion.objects.filter(
+            feedbackround=round_id,
+            feedbackround__organisation=organisation_id,
+            criterion=criterion_id,
+            criterion__organisation=organisation_id,
+        )
+        .select_related("feedbackround", "criterion")
+        .order_by()
+        .annotate(
+            seated=seat_held(user=user_id, group="feedbackround__group"),
+            acknowledged=antitrust_acknowledged(user=user_id, organisation_id=organisation_id),
+        )
+    ),
+    "organisation_id",
+    "round_id",
+    "criterion_id",
+    "user_id",
+    suffixes={"postgresql": f" FOR SHARE OF {FeedbackRound._meta.db_table}"},
+)
+
+
 def _answer_ids(round: FeedbackRound, criterion: Criterion, user: User) -> dict[str, int]:
     """The ids that name one person's answer, for the compiled queries."""
     return {
@@ -538,6 +565,56 @@ def answer_save(
     same_organisation(round.organisation_id, round, criterion)
     feedback_round = _round_to_answer(round, criterion, user)
     _check_can_answer(feedback_round, criterion, user)
+    return _save_answer(feedback_round, criterion, user, data, expected_version, submit)
+
+
+class NoSuchCriterion(LookupError):
+    """No criterion of that id in a round of that id, in the tenant (either may be missing)."""
+
+
+@transaction.atomic
+def answer_save_by_ids(
+    *,
+    organisation: Organisation,
+    round_id: int,
+    criterion_id: int,
+    user: User,
+    clean: Callable[[FeedbackRound], tuple[dict[str, Any], int]],
+) -> Answer:
+    """``answer_save`` for a request that has read neither the round nor the criterion (the
+    autosave): both come with the lock on the round, in the query that checks who may answer,
+    and ``clean(round)`` gives the data and the expected version from what was sent (a form
+    built for the round's questions; it raises to refuse, writing nothing). One query fewer than
+    reading the round first, and the form is built from the round as it is under the lock.
+    Raises ``NoSuchCriterion`` when the tenant has no such round or the round no such
+    criterion."""
+    found = _ROUND_AND_CRITERION_TO_ANSWER.rows(
+        organisation_id=organisation.pk,
+        round_id=round_id,
+        criterion_id=criterion_id,
+        user_id=user.pk,
+    )
+    if not found:
+        raise NoSuchCriterion(round_id, criterion_id)
+    feedback_round, criterion = found[0].feedbackround, found[0].criterion
+    feedback_round.organisation = organisation
+    feedback_round.seated = found[0].seated  # type: ignore[attr-defined]
+    feedback_round.acknowledged = found[0].acknowledged  # type: ignore[attr-defined]
+    feedback_round.has_criterion = True  # type: ignore[attr-defined]
+    _check_can_answer(feedback_round, criterion, user)
+    data, expected_version = clean(feedback_round)
+    return _save_answer(feedback_round, criterion, user, data, expected_version, False)
+
+
+def _save_answer(
+    feedback_round: FeedbackRound,
+    criterion: Criterion,
+    user: User,
+    data: dict[str, Any],
+    expected_version: int,
+    submit: bool,
+) -> Answer:
+    """The rest of ``answer_save``, with the round locked and the person allowed to answer."""
     cleaned = _clean_answer_data(feedback_round, data)
     answer = _my_answer(feedback_round, criterion, user)
     if answer is None:

@@ -44,7 +44,7 @@ from asi_wg.pagecache import page_cached
 from asi_wg.urls_helpers import root_reverse
 from feedback import participant_selectors as selectors
 from feedback import services
-from feedback.forms import AnswerForm, answer_content_cheap
+from feedback.forms import AnswerForm, SavingAnswerForm, answer_content_cheap
 from feedback.models import Answer, Criterion, Disposition, FeedbackRound
 
 PENDING_KEY = "feedback-pending:{round}:{criterion}"
@@ -404,15 +404,20 @@ def _autosave_refused(
     return otherwise or _fragment(request, "error", _("Nothing was saved."), status=400)
 
 
+class _NotValid(Exception):
+    """The autosave's form did not validate (its errors are the form's)."""
+
+
 @never_cache
 @require_POST
 def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
     """Save the form as a draft and answer with the saved state (a fragment for htmx).
 
-    Written for the common case, a participant typing: the round is read without the person's
-    access, which ``services.answer_save`` checks anyway under its lock. Anything refused
-    (including a form that does not validate) asks ``_autosave_refused`` first, so that a
-    person who may not see the round gets a 404 and learns nothing more."""
+    Written for the common case, a participant typing: the round and the criterion are read
+    once, by ``services.answer_save_by_ids`` with its lock and its check of who may answer, and
+    the form is built from that round inside it. Anything refused (including a form that does
+    not validate) asks ``_autosave_refused`` first, so that a person who may not see the round
+    gets a 404 and learns nothing more."""
     if not request.user.is_authenticated:
         organisation = _organisation(request)
         return _fragment(
@@ -422,18 +427,28 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
             status=401,
             login_url=_login_url(_url("round", organisation, pk=pk)),
         )
-    feedback_round, criterion = selectors.round_for_saving(
-        organisation=_organisation(request), pk=pk, criterion_pk=criterion_pk
-    )
-    if feedback_round is None:
-        raise Http404(_("There is no such feedback round, or it is not one of your groups'."))
-    if criterion is None:
+    made: list[AnswerForm] = []
+
+    def clean(feedback_round: FeedbackRound) -> tuple[dict[str, Any], int]:
+        form = SavingAnswerForm(request.POST, round=feedback_round)
+        made.append(form)
+        if not form.is_valid():
+            raise _NotValid()
+        return form.data_for_service(), form.cleaned_data["version"]
+
+    try:
+        saved = services.answer_save_by_ids(
+            organisation=_organisation(request),
+            round_id=pk,
+            criterion_id=criterion_pk,
+            user=_user(request),
+            clean=clean,
+        )
+    except services.NoSuchCriterion:
         _round_or_404(request, pk)  # a round they may not see: that 404 first, saying only that
-        raise Http404(_("This criterion is not part of this feedback round."))
-    if not feedback_round.is_open():
-        return _autosave_refused(request, pk)
-    form = AnswerForm(request.POST, round=feedback_round)
-    if not form.is_valid():
+        raise Http404(_("This criterion is not part of this feedback round.")) from None
+    except _NotValid:
+        form = made[0]
         problems = "; ".join(
             f"{form.fields[name].label if name in form.fields else name}: "
             + " ".join(str(error) for error in errors)
@@ -449,14 +464,6 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
                 status=400,
             ),
         )
-    try:
-        saved = services.answer_save(
-            round=feedback_round,
-            criterion=criterion,
-            user=_user(request),
-            data=form.data_for_service(),
-            expected_version=form.cleaned_data["version"],
-        )
     except services.AnswerConflict as conflict:
         return _fragment(
             request,
@@ -464,8 +471,8 @@ def autosave(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
             _("Not saved: this answer was changed in another tab or window."),
             status=409,
             conflict=conflict,
-            conflict_rows=form.describe(conflict.current_content),
-            typed_rows=form.describe(form.typed_content()),
+            conflict_rows=made[0].describe(conflict.current_content),
+            typed_rows=made[0].describe(made[0].typed_content()),
         )
     except (services.NotInTheRound, services.RoundNotOpen) as refusal:
         return _autosave_refused(request, pk, _fragment(request, "error", str(refusal), status=400))

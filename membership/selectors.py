@@ -109,13 +109,15 @@ def antitrust_status(*, organisation: Organisation, user: Any) -> AntitrustStatu
     )
 
 
-def antitrust_acknowledged(*, user: Any, organisation: str = "organisation") -> ExpressionWrapper:
+def antitrust_acknowledged(
+    *, user: Any, organisation: str = "organisation", organisation_id: Any = None
+) -> ExpressionWrapper:
     """``AntitrustStatus.acknowledged`` as an annotation on rows whose ``organisation`` field
-    names the tenant: it has no policy, or ``user`` acknowledged its current version. Annotated
-    on the row a page or service reads anyway, it saves a query."""
-    current = AntitrustPolicy.objects.filter(organisation=OuterRef(organisation)).order_by(
-        "-version"
-    )
+    names the tenant (or of the tenant ``organisation_id``): it has no policy, or ``user``
+    acknowledged its current version. Annotated on the row a page or service reads anyway, it
+    saves a query."""
+    tenant: Any = OuterRef(organisation) if organisation_id is None else organisation_id
+    current = AntitrustPolicy.objects.filter(organisation=tenant).order_by("-version")
     acknowledged = AntitrustAcknowledgement.objects.filter(
         user=user, policy=Subquery(current.values("pk")[:1])
     )

@@ -122,13 +122,13 @@ def test_the_autosave_costs_the_same_for_10_or_300_criteria(
         )
     assert response.status_code == 200, response.content.decode()
     assert 'value="3"' in response.content.decode()
-    # The view's reads (user, the round with the criterion in one row: who may answer is the
-    # service's to check), the service's check under a share lock on the round (a close waits
-    # for the save, or the save for the close: the round with the seat, the criterion and the
-    # acknowledgement, in one query), the locked answer with whether it links any framework or
-    # objective (none are sent, none are linked: their rows are not read), the update and the
-    # audit entry, in a transaction (BEGIN and COMMIT).
-    assert len(queries) == 8, "\n".join(q["sql"] for q in queries.captured_queries)
+    # The user, then in a transaction (BEGIN and COMMIT): the round and its criterion in one row
+    # under a share lock on the round (a close waits for the save, or the save for the close),
+    # with the person's seat and antitrust acknowledgement; the locked answer with whether it
+    # links any framework or objective (none are sent, none are linked: their rows are not
+    # read); the update and the audit entry. The view reads nothing else: the form is built
+    # from the round the service read.
+    assert len(queries) == 7, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("size", [10, 300])
