@@ -504,6 +504,7 @@ def main() -> int:
             for job, full, quick in JOB_SIZES:
                 size = getattr(args, job.replace("-", "_")) or (quick if args.quick else full)
                 jobs_args += [f"--{job}", str(size)]
+            jobs_args += ["--pdf-repeat", "1" if args.quick else "2"]
             done = subprocess.run(
                 [PYTHON, "bench/jobs.py", *jobs_args],
                 cwd=ROOT,
