@@ -116,10 +116,18 @@ def antitrust_acknowledged(
     names the tenant (or of the tenant ``organisation_id``): it has no policy, or ``user``
     acknowledged its current version. Annotated on the row a page or service reads anyway, it
     saves a query."""
-    tenant: Any = OuterRef(organisation) if organisation_id is None else organisation_id
+    if organisation_id is None:
+        # The current version, seen from the row and from within the acknowledgements' subquery
+        # (one level further in: a plain OuterRef there would name the acknowledgement's own
+        # tenant, and count another tenant's current version).
+        tenant: Any = OuterRef(organisation)
+        tenant_within: Any = OuterRef(OuterRef(organisation))
+    else:
+        tenant = tenant_within = organisation_id
     current = AntitrustPolicy.objects.filter(organisation=tenant).order_by("-version")
+    current_within = AntitrustPolicy.objects.filter(organisation=tenant_within).order_by("-version")
     acknowledged = AntitrustAcknowledgement.objects.filter(
-        user=user, policy=Subquery(current.values("pk")[:1])
+        user=user, policy=Subquery(current_within.values("pk")[:1])
     )
     return ExpressionWrapper(~Exists(current) | Exists(acknowledged), output_field=BooleanField())
 

@@ -15,6 +15,7 @@ from django_scopes import scope, scopes_disabled
 from asi_wg.models import Organisation, User
 from feedback import services
 from feedback.models import Answer, FeedbackRound
+from feedback.participant_selectors import round_for_participant
 from membership import services as membership_services
 from membership.models import Seat
 from tests.factories import FrameworkFactory, RevisionObjectiveFactory
@@ -492,6 +493,50 @@ def test_the_autosave_says_why_it_refuses_and_an_outsider_learns_nothing(
     assert response.status_code == 400
     assert f"You no longer hold a seat in {c.group.name}" in response.content.decode()
     assert the_answer(c).comment == "Before the new policy."
+
+
+def test_acknowledging_another_tenants_policy_does_not_count_here(
+    consultation: Consultation, participant: Client, org: Organisation, other_org: Organisation
+) -> None:
+    """The acknowledgement asked for is of this tenant's current policy: a person who takes part
+    in two standards bodies and acknowledged the other's current version is still asked here."""
+    c = consultation
+    with scope(organisation=org):
+        membership_services.antitrust_policy_publish(
+            organisation=org, title="Antitrust policy v2", body="Still none.", acting_user=None
+        )
+    with scope(organisation=other_org):
+        theirs = membership_services.antitrust_policy_publish(
+            organisation=other_org, title="Their policy", body="Theirs.", acting_user=None
+        )
+        membership_services.antitrust_acknowledge(
+            organisation=other_org, user=c.participant, policy=theirs
+        )
+    # The form page, the form's own submit and the autosave each ask for this tenant's version.
+    page = text(participant.get(answer_url(c)))
+    assert "read and acknowledge the current antitrust policy" in page
+    submitted = participant.post(answer_url(c), form_data(0, comment="Through the form."))
+    assert "Acknowledge the antitrust policy" in text(submitted)
+    saved = participant.post(
+        answer_url(c) + "autosave/", {"version": "0", "comment": "Typed."}, **HTMX
+    )
+    assert saved.status_code == 400
+    assert "Acknowledge the antitrust policy" in saved.content.decode()
+    # The service refuses too, whoever calls it, and the participant's access says so.
+    with scope(organisation=org):
+        with pytest.raises(services.NotInTheRound, match="Acknowledge the antitrust policy"):
+            services.answer_save(
+                round=c.round,
+                criterion=c.criteria["5.3"],
+                user=c.participant,
+                data={"comment": "Straight to the service."},
+                expected_version=0,
+            )
+        access = round_for_participant(organisation=org, user=c.participant, pk=c.round.pk)
+        assert access is not None
+        assert not access.acknowledged
+    with scopes_disabled():
+        assert not Answer.objects.filter(author=c.participant).exists()
 
 
 # --- After the round closes ---------------------------------------------------------------------
