@@ -307,6 +307,24 @@ def round_extend(
 # --- Answers ----------------------------------------------------------------------------------
 
 
+def _may_answer(user_id: Any, organisation_id: Any, group: str = "group") -> dict[str, Any]:
+    """The annotations ``_check_can_answer`` decides on, for a row whose ``group`` field names the
+    round's group: whether the person holds a seat in it now, and has acknowledged the tenant's
+    current antitrust policy."""
+    return {
+        "seated": seat_held(user=user_id, group=group),
+        "acknowledged": antitrust_acknowledged(user=user_id, organisation_id=organisation_id),
+    }
+
+
+# Keep the round as it is until the transaction ends, without holding up other saves: a share
+# lock on its row, which closing or extending the round (``_lock_round``) waits for, and which
+# waits for them. An answer saved while a close is under way is then either refused (the close
+# committed first) or saved before the round's closing time. SQLite's writers already take turns
+# (IMMEDIATE transactions).
+_ROUND_SHARE_LOCK = {"postgresql": f" FOR SHARE OF {FeedbackRound._meta.db_table}"}
+
+
 def _round_to_answer_query(
     organisation_id: int, round_id: int, criterion_id: int, user_id: int
 ) -> Any:
@@ -316,11 +334,7 @@ def _round_to_answer_query(
     return (
         FeedbackRound.objects.filter(organisation=organisation_id, pk=round_id)
         .order_by()
-        .annotate(
-            seated=seat_held(user=user_id),
-            has_criterion=Exists(in_round),
-            acknowledged=antitrust_acknowledged(user=user_id),
-        )
+        .annotate(has_criterion=Exists(in_round), **_may_answer(user_id, organisation_id))
     )
 
 
@@ -332,12 +346,7 @@ _ROUND_TO_ANSWER = Compiled(
     "round_id",
     "criterion_id",
     "user_id",
-    # Keep the round as it is until this transaction ends, without holding up other saves: a
-    # share lock on its row, which closing or extending the round (``_lock_round``) waits for,
-    # and which waits for them. An answer saved while a close is under way is then either
-    # refused (the close committed first) or saved before the round's closing time. SQLite's
-    # writers already take turns (IMMEDIATE transactions).
-    suffixes={"postgresql": f" FOR SHARE OF {FeedbackRound._meta.db_table}"},
+    suffixes=_ROUND_SHARE_LOCK,
 )
 
 
@@ -355,16 +364,13 @@ _ROUND_AND_CRITERION_TO_ANSWER = Compiled(
         )
         .select_related("feedbackround", "criterion")
         .order_by()
-        .annotate(
-            seated=seat_held(user=user_id, group="feedbackround__group"),
-            acknowledged=antitrust_acknowledged(user=user_id, organisation_id=organisation_id),
-        )
+        .annotate(**_may_answer(user_id, organisation_id, group="feedbackround__group"))
     ),
     "organisation_id",
     "round_id",
     "criterion_id",
     "user_id",
-    suffixes={"postgresql": f" FOR SHARE OF {FeedbackRound._meta.db_table}"},
+    suffixes=_ROUND_SHARE_LOCK,
 )
 
 

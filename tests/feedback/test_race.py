@@ -144,10 +144,13 @@ def slow_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     slow_writes_by(monkeypatch, 0.15)
 
 
-def saves_during_a_close(consultation: Consultation, staff: User) -> tuple[Counter[str], list[str]]:
+def saves_during_a_close(
+    consultation: Consultation, staff: User, path: str = "answer_save"
+) -> tuple[Counter[str], list[str]]:
     """Six first saves (two participants, three criteria), the secretariat closing the round
     a moment later (the saves have passed their checks by then) and, later still, six edits of
-    those answers.
+    those answers, through ``path``: ``answer_save`` (the form's submit) or
+    ``answer_save_by_ids`` (the autosave, which reads the round in its locking query).
     Returns the outcomes and each answer saved after the closing time."""
     feedback_round = consultation.round
     org = feedback_round.organisation
@@ -156,13 +159,23 @@ def saves_during_a_close(consultation: Consultation, staff: User) -> tuple[Count
         type(feedback_round).objects.filter(pk=feedback_round.pk).update(closed_early_at=None)
 
     def save(user: User, ref: str, version: int = 0, after: float = 0.0) -> Callable[[], object]:
+        data = {"comment": f"{ref}, version {version + 1}: before the close?"}
+
         def job() -> object:
             time.sleep(after)
+            if path == "answer_save_by_ids":
+                return services.answer_save_by_ids(
+                    organisation=org,
+                    round_id=feedback_round.pk,
+                    criterion_id=consultation.criteria[ref].pk,
+                    user=user,
+                    clean=lambda _round: (data, version),
+                )
             return services.answer_save(
                 round=feedback_round,
                 criterion=consultation.criteria[ref],
                 user=user,
-                data={"comment": f"{ref}, version {version + 1}: before the close?"},
+                data=data,
                 expected_version=version,
             )
 
@@ -190,11 +203,18 @@ def saves_during_a_close(consultation: Consultation, staff: User) -> tuple[Count
     return kinds, late
 
 
+SAVE_PATHS = pytest.mark.parametrize(
+    ("path", "query"),
+    [("answer_save", "_ROUND_TO_ANSWER"), ("answer_save_by_ids", "_ROUND_AND_CRITERION_TO_ANSWER")],
+)
+
+
+@SAVE_PATHS
 def test_no_answer_is_saved_after_the_round_closes_under_it(
-    consultation: Consultation, secretariat: User, slow_writes: None
+    consultation: Consultation, secretariat: User, slow_writes: None, path: str, query: str
 ) -> None:
     for _ in range(REPETITIONS):
-        outcomes, late = saves_during_a_close(consultation, secretariat)
+        outcomes, late = saves_during_a_close(consultation, secretariat, path)
         assert late == [], outcomes
         # Each save either went through or was refused with a reason (on a slow machine an edit
         # may overtake the first save it edits: a conflict); nothing failed otherwise.
@@ -203,16 +223,19 @@ def test_no_answer_is_saved_after_the_round_closes_under_it(
         )
 
 
+@SAVE_PATHS
 def test_control_without_the_share_lock_answers_land_after_the_close(
     consultation: Consultation,
     secretariat: User,
     slow_writes: None,
     monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    query: str,
 ) -> None:
     """The same race with the round's share lock taken away: saves that passed their checks
     before the close write their answers after it, which the lock prevents."""
-    monkeypatch.setattr(services, "_ROUND_TO_ANSWER", without_lock(services._ROUND_TO_ANSWER))
-    outcomes, late = saves_during_a_close(consultation, secretariat)
+    monkeypatch.setattr(services, query, without_lock(getattr(services, query)))
+    outcomes, late = saves_during_a_close(consultation, secretariat, path)
     assert late, outcomes
 
 
